@@ -1,0 +1,58 @@
+# Two commands do all the set-up: `make run` and `make test`. Everything else is for developers.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The embedded default: SQLite, no broker, development settings.
+RUN_ENV := DJANGO_DEBUG=1
+MANAGE := $(RUN_ENV) $(BIN)/python manage.py
+
+.PHONY: install run test test-postgres lint format migrations-check ci demo clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	@$(MANAGE) migrate --noinput
+	@$(MANAGE) load_demo
+	@echo
+	@echo "  The tracker is starting on http://$(HOST):$(PORT)/  (sign in with a demo user above)"
+	@echo "  The admin is at http://$(HOST):$(PORT)/admin/ ; Ctrl-C stops the server and the background jobs."
+	@echo
+	@$(MANAGE) run_dispatcher & dispatcher=$$!; \
+	  trap 'kill $$dispatcher 2>/dev/null' EXIT INT TERM; \
+	  $(MANAGE) runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The same suite on the local PostgreSQL and Redis (what .ci/run does after the SQLite pass).
+test-postgres: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/15} $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check: install
+	$(MANAGE) makemigrations --check --dry-run
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,66 @@
+"""The data model of the follow-up clinic; one module per subdomain, re-exported here."""
+
+from patients.models.base import ClinicalQuerySet, ClinicalRecord, ClinicalRecordDeletionError
+from patients.models.clinics import Clinic, ClinicHoliday, ClinicMembership, ClinicWeeklyClosure, Role, User, Weekday
+from patients.models.development import (
+    DenverAssessment,
+    DenverItemResult,
+    DenverSectorFinding,
+    MilestoneAttainment,
+)
+from patients.models.imaging import ImagingFinding, ImagingStudy
+from patients.models.labs import LabResult, QualitativeFinding
+from patients.models.people import (
+    Consent,
+    Guardian,
+    Infant,
+    InfantGuardian,
+    MaternalSupplementation,
+    Mother,
+    PresentingSign,
+)
+from patients.models.treatment import (
+    AdverseEvent,
+    CoursePhase,
+    DoseAdministration,
+    PlannedDose,
+    Procedure,
+    TreatmentCourse,
+)
+from patients.models.visits import GrowthMeasurement, Visit
+
+__all__ = [
+    "AdverseEvent",
+    "Clinic",
+    "ClinicHoliday",
+    "ClinicMembership",
+    "ClinicWeeklyClosure",
+    "ClinicalQuerySet",
+    "ClinicalRecord",
+    "ClinicalRecordDeletionError",
+    "Consent",
+    "CoursePhase",
+    "DenverAssessment",
+    "DenverItemResult",
+    "DenverSectorFinding",
+    "DoseAdministration",
+    "GrowthMeasurement",
+    "Guardian",
+    "ImagingFinding",
+    "ImagingStudy",
+    "Infant",
+    "InfantGuardian",
+    "LabResult",
+    "MaternalSupplementation",
+    "MilestoneAttainment",
+    "Mother",
+    "PlannedDose",
+    "PresentingSign",
+    "Procedure",
+    "QualitativeFinding",
+    "Role",
+    "TreatmentCourse",
+    "User",
+    "Visit",
+    "Weekday",
+]

@@ -1,0 +1,76 @@
+"""What every clinical row shares: a UUID key, timestamps, voiding instead of deletion, history."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class ClinicalRecordDeletionError(Exception):
+    """Raised on any attempt to delete a clinical row: records are voided with a reason instead."""
+
+
+class ClinicalQuerySet(models.QuerySet):
+    def active(self) -> ClinicalQuerySet:
+        return self.filter(voided_at__isnull=True)
+
+    def voided(self) -> ClinicalQuerySet:
+        return self.filter(voided_at__isnull=False)
+
+    def delete(self):  # type: ignore[override]
+        raise ClinicalRecordDeletionError(
+            f"{self.model._meta.verbose_name_plural} are never deleted; void them with a reason."
+        )
+
+
+class ClinicalRecord(models.Model):
+    """A row of the clinical record.
+
+    The primary key is a random UUID, so no sequential id ever appears in a URL. Rows are voided
+    (who, when, why) rather than deleted, and django-simple-history keeps a copy of every version
+    with the user who made it; the abstract history is inherited by every concrete subclass.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    voided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    void_reason = models.TextField(blank=True, editable=False)
+
+    history = HistoricalRecords(inherit=True)
+
+    objects = ClinicalQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
+
+    def delete(self, *args, **kwargs):
+        raise ClinicalRecordDeletionError(
+            f"A {self._meta.verbose_name} is never deleted; void it with a reason."
+        )
+
+
+def voiding_constraints(model_name: str) -> list[models.BaseConstraint]:
+    """A voided row always says why; an active row carries no stale reason."""
+    return [
+        models.CheckConstraint(
+            condition=(models.Q(voided_at__isnull=True, void_reason="")
+                       | (models.Q(voided_at__isnull=False) & ~models.Q(void_reason=""))),
+            name=f"{model_name}_void_has_reason",
+        )
+    ]

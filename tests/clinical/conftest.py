@@ -1,0 +1,1 @@
+"""tests/clinical needs no database: these are pure functions."""

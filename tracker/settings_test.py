@@ -1,0 +1,20 @@
+"""Settings for the test suite: the real settings with a throwaway key and fast password hashing.
+
+The database comes from DATABASE_URL exactly as in production, so the same suite runs on SQLite and
+on PostgreSQL (see .ci/run).
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-suite-key-" + "x" * 40)
+os.environ.setdefault("ALLOW_NO_REDIS", "1")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+
+from tracker.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

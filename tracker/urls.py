@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "B12 infant follow-up"
+admin.site.site_title = "B12 follow-up"
+admin.site.index_title = "Clinical record"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
+    path("admin/", admin.site.urls),
+]
