@@ -135,7 +135,11 @@ class ScopedInline(ScopedFormFieldsMixin, admin.TabularInline):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        return queryset.filter(voided_at__isnull=True) if hasattr(self.model, "voided_at") else queryset
+        return (
+            queryset.filter(voided_at__isnull=True)
+            if hasattr(self.model, "voided_at")
+            else queryset
+        )
 
     def get_exclude(self, request, obj=None):
         return ["voided_at", "voided_by", "void_reason"]
@@ -215,7 +219,15 @@ class GuardianshipInline(ScopedInline):
 @admin.register(m.Guardian)
 class GuardianAdmin(ScopedAdmin):
     clinic_lookups = ("guardianships__infant__clinic",)
-    list_display = ["__str__", "phone", "email", "language", "time_zone", "sms_enabled", "email_enabled"]
+    list_display = [
+        "__str__",
+        "phone",
+        "email",
+        "language",
+        "time_zone",
+        "sms_enabled",
+        "email_enabled",
+    ]
     list_filter = ["language", "sms_enabled", "email_enabled", "calendar_enabled"]
     search_fields = ["user__first_name", "user__last_name", "phone", "email"]
     autocomplete_fields = ["user"]
@@ -253,7 +265,15 @@ class MotherAdmin(ScopedAdmin):
 @admin.register(m.MaternalSupplementation)
 class MaternalSupplementationAdmin(ScopedAdmin):
     clinic_lookups = ("mother__clinic",)
-    list_display = ["mother", "product", "route", "dose_ug", "frequency", "started_on", "stopped_on"]
+    list_display = [
+        "mother",
+        "product",
+        "route",
+        "dose_ug",
+        "frequency",
+        "started_on",
+        "stopped_on",
+    ]
     list_filter = ["route"]
     autocomplete_fields = ["mother"]
 
@@ -266,8 +286,14 @@ class PresentingSignInline(ScopedInline):
 class InfantAdmin(ScopedAdmin):
     clinic_lookups = ("clinic",)
     list_display = [
-        "family_name", "given_name", "record_number", "sex", "birth_date", "diagnosis_date",
-        "follow_up_status", "clinic",
+        "family_name",
+        "given_name",
+        "record_number",
+        "sex",
+        "birth_date",
+        "diagnosis_date",
+        "follow_up_status",
+        "clinic",
     ]
     list_display_links = ["family_name", "given_name"]
     list_filter = ["follow_up_status", "sex", "clinic", "presenting_signs__sign"]
@@ -277,9 +303,24 @@ class InfantAdmin(ScopedAdmin):
     inlines = [GuardianshipInline, PresentingSignInline]
     list_select_related = ["clinic"]
     fieldsets = [
-        (None, {"fields": ["clinic", "record_number", "given_name", "family_name", "sex", "birth_date"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "clinic",
+                    "record_number",
+                    "given_name",
+                    "family_name",
+                    "sex",
+                    "birth_date",
+                ]
+            },
+        ),
         ("Birth", {"fields": ["gestational_age_days", "birth_weight_g"]}),
-        ("Feeding", {"fields": ["exclusively_breastfed", "solids_started_age_months", "feeding_notes"]}),
+        (
+            "Feeding",
+            {"fields": ["exclusively_breastfed", "solids_started_age_months", "feeding_notes"]},
+        ),
         ("Follow-up", {"fields": ["mother", "diagnosis_date", "follow_up_status"]}),
         ("Voided", {"fields": ["voided_at", "voided_by", "void_reason"], "classes": ["collapse"]}),
     ]
@@ -318,14 +359,30 @@ class InfantRecordAdmin(ScopedAdmin):
 
 class GrowthInline(ScopedInline):
     model = m.GrowthMeasurement
-    fields = ["infant", "measured_on", "weight_kg", "length_cm", "length_position", "head_circumference_cm"]
+    fields = [
+        "infant",
+        "measured_on",
+        "weight_kg",
+        "length_cm",
+        "length_position",
+        "head_circumference_cm",
+    ]
     autocomplete_fields = ["infant"]
 
 
 class VisitLabInline(ScopedInline):
     model = m.LabResult
     fk_name = "visit"
-    fields = ["infant", "analyte", "collected_on", "comparator", "value", "unit", "reported_text", "flag"]
+    fields = [
+        "infant",
+        "analyte",
+        "collected_on",
+        "comparator",
+        "value",
+        "unit",
+        "reported_text",
+        "flag",
+    ]
     autocomplete_fields = ["infant"]
 
 
@@ -452,13 +509,27 @@ class MilestoneAttainmentAdmin(InfantRecordAdmin):
 # --- treatment -----------------------------------------------------------------------------------
 
 
-class PhaseInline(ScopedInline):
-    model = m.CoursePhase
+class CourseEventInline(ScopedInline):
+    model = m.CourseEvent
+    fields = ["kind", "on", "make_up_on", "dose", "dose_unit", "route", "reason", "recorded_by"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # events re-plan the course, so they go through the treatment service
 
 
 class PlannedDoseInline(ScopedInline):
     model = m.PlannedDose
-    fields = ["number", "due_on", "original_due_on", "dose", "dose_unit", "route", "status"]
+    fields = [
+        "number",
+        "phase_name",
+        "due_on",
+        "original_due_on",
+        "dose",
+        "dose_unit",
+        "route",
+        "status",
+    ]
     readonly_fields = fields
     ordering = ["number"]
     show_change_link = False
@@ -469,33 +540,74 @@ class PlannedDoseInline(ScopedInline):
 
 class AdministrationInline(ScopedInline):
     model = m.DoseAdministration
-    fields = ["planned_dose", "given_on", "location", "site", "dose", "dose_unit", "route", "lot_number"]
+    fields = [
+        "planned_dose",
+        "given_on",
+        "location",
+        "site",
+        "dose",
+        "dose_unit",
+        "route",
+        "lot_number",
+    ]
     raw_id_fields = ["planned_dose"]
 
 
 @admin.register(m.TreatmentCourse)
 class TreatmentCourseAdmin(InfantRecordAdmin):
-    list_display = ["infant", "drug", "dose", "dose_unit", "route", "regimen_name", "started_on", "status"]
+    list_display = [
+        "infant",
+        "drug",
+        "dose",
+        "dose_unit",
+        "route",
+        "regimen_name",
+        "started_on",
+        "status",
+    ]
     list_filter = ["drug", "route", "status"]
     search_fields = ["infant__family_name", "infant__record_number", "regimen_name"]
     autocomplete_fields = ["infant", "prescribed_by"]
-    inlines = [PhaseInline, PlannedDoseInline, AdministrationInline]
+    readonly_fields = [
+        "regimen_name",
+        "regimen_key",
+        "regimen_version",
+        "regimen_source",
+        "regimen",
+        "planned_until",
+    ]
+    inlines = [CourseEventInline, PlannedDoseInline, AdministrationInline]
 
 
-@admin.register(m.CoursePhase)
-class CoursePhaseAdmin(ScopedAdmin):
+@admin.register(m.CourseEvent)
+class CourseEventAdmin(ScopedAdmin):
     clinic_lookups = ("course__infant__clinic",)
-    list_display = ["course", "sequence", "label", "interval_kind", "end_kind"]
+    list_display = ["on", "course", "kind", "reason", "recorded_by"]
+    list_filter = ["kind"]
     raw_id_fields = ["course"]
+    readonly_fields = [
+        "course",
+        "kind",
+        "on",
+        "make_up_on",
+        "dose",
+        "dose_unit",
+        "route",
+        "reason",
+        "recorded_by",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(m.PlannedDose)
 class PlannedDoseAdmin(ScopedAdmin):
     clinic_lookups = ("course__infant__clinic",)
-    list_display = ["due_on", "course", "number", "status"]
-    list_filter = ["status"]
+    list_display = ["due_on", "course", "number", "phase_name", "status"]
+    list_filter = ["status", "at_home"]
     date_hierarchy = "due_on"
-    raw_id_fields = ["course", "phase"]
+    raw_id_fields = ["course"]
     list_select_related = ["course__infant"]
 
 

@@ -32,7 +32,8 @@ def infants_for(user: User, *, include_voided: bool = False) -> QuerySet[Infant]
         # Subqueries rather than joins, so the list needs no DISTINCT and stays one query.
         own_children = InfantGuardian.objects.filter(guardian__user=user, voided_at__isnull=True)
         infants = Infant.objects.filter(
-            Q(clinic__in=clinics_for(user).values("id")) | Q(id__in=own_children.values("infant_id"))
+            Q(clinic__in=clinics_for(user).values("id"))
+            | Q(id__in=own_children.values("infant_id"))
         )
     return infants if include_voided else infants.active()
 

@@ -63,7 +63,9 @@ class GrowthFactory(factory.django.DjangoModelFactory):
         model = m.GrowthMeasurement
 
     infant = factory.SubFactory(InfantFactory)
-    measured_on = factory.LazyAttribute(lambda o: o.infant.birth_date + datetime.timedelta(days=270))
+    measured_on = factory.LazyAttribute(
+        lambda o: o.infant.birth_date + datetime.timedelta(days=270)
+    )
     weight_kg = Decimal("7.5")
     length_cm = Decimal("68.0")
     head_circumference_cm = Decimal("43.0")

@@ -17,8 +17,10 @@ def test_string_default_used_only_when_unset_or_empty():
     assert env_str("X", default="d", environ={"X": "v"}) == "v"
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("true", True), ("On", True), ("0", False),
-                                               ("no", False), ("", False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1", True), ("true", True), ("On", True), ("0", False), ("no", False), ("", False)],
+)
 def test_bool_accepts_the_usual_spellings(raw, expected):
     assert env_bool("DEBUG", default=not expected, environ={"DEBUG": raw}) is expected
 
@@ -46,7 +48,10 @@ def test_production_settings_refuse_to_start_without_secret_key(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SECRET_KEY", "DJANGO_DEBUG"}}
     env["DJANGO_SETTINGS_MODULE"] = "tracker.settings"
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True,
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
         check=False,
     )
     assert result.returncode != 0

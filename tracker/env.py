@@ -16,7 +16,9 @@ _FALSE = {"0", "false", "no", "off", ""}
 _MISSING = object()
 
 
-def env_str(name: str, default: str | object = _MISSING, *, environ: Mapping[str, str] | None = None) -> str:
+def env_str(
+    name: str, default: str | object = _MISSING, *, environ: Mapping[str, str] | None = None
+) -> str:
     environ = os.environ if environ is None else environ
     value = environ.get(name)
     if value is None or value == "":
@@ -54,10 +56,14 @@ def env_int(name: str, default: int, *, environ: Mapping[str, str] | None = None
     try:
         return int(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"Environment variable {name}={raw!r} is not an integer.") from None
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={raw!r} is not an integer."
+        ) from None
 
 
-def env_list(name: str, default: list[str], *, environ: Mapping[str, str] | None = None) -> list[str]:
+def env_list(
+    name: str, default: list[str], *, environ: Mapping[str, str] | None = None
+) -> list[str]:
     environ = os.environ if environ is None else environ
     raw = environ.get(name)
     if raw is None:

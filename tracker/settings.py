@@ -18,13 +18,17 @@ DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
 if DEBUG:
     # Only ever used on a developer's machine; production refuses to start without its own key.
-    SECRET_KEY = env_str("DJANGO_SECRET_KEY", default="insecure-development-key-never-used-in-production")
+    SECRET_KEY = env_str(
+        "DJANGO_SECRET_KEY", default="insecure-development-key-never-used-in-production"
+    )
 else:
     SECRET_KEY = env_str("DJANGO_SECRET_KEY")
     if len(SECRET_KEY) < 32:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 32 characters long.")
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
+)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -98,7 +102,10 @@ AUTH_USER_MODEL = "patients.User"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -123,6 +130,10 @@ STORAGES = {
     },
 }
 
+# In development and tests files are served from their source folders; production serves the
+# collected, hashed copies from STATIC_ROOT (`manage.py collectstatic`).
+WHITENOISE_AUTOREFRESH = DEBUG
+
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
 
@@ -133,7 +144,9 @@ if not DEBUG and not REDIS_URL and not env_bool("ALLOW_NO_REDIS", default=False)
     raise ImproperlyConfigured("REDIS_URL is required when DJANGO_DEBUG is off.")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -149,6 +162,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
+
+# Open-ended and lifelong phases are planned this many months ahead; a periodic job extends them.
+PLANNING_HORIZON_MONTHS = env_int("PLANNING_HORIZON_MONTHS", default=12)
 
 # Jobs the embedded background process (`manage.py run_dispatcher`) runs on each tick when no
 # broker is used; the same service functions Celery beat ticks in production.

@@ -10,7 +10,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-suite-key-" + "x" * 40)
 os.environ.setdefault("ALLOW_NO_REDIS", "1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
-from tracker.settings import *  # noqa: E402,F403
+from tracker.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
@@ -18,3 +18,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+WHITENOISE_AUTOREFRESH = True

@@ -1,7 +1,15 @@
 """The data model of the follow-up clinic; one module per subdomain, re-exported here."""
 
 from patients.models.base import ClinicalQuerySet, ClinicalRecord, ClinicalRecordDeletionError
-from patients.models.clinics import Clinic, ClinicHoliday, ClinicMembership, ClinicWeeklyClosure, Role, User, Weekday
+from patients.models.clinics import (
+    Clinic,
+    ClinicHoliday,
+    ClinicMembership,
+    ClinicWeeklyClosure,
+    Role,
+    User,
+    Weekday,
+)
 from patients.models.development import (
     DenverAssessment,
     DenverItemResult,
@@ -21,7 +29,7 @@ from patients.models.people import (
 )
 from patients.models.treatment import (
     AdverseEvent,
-    CoursePhase,
+    CourseEvent,
     DoseAdministration,
     PlannedDose,
     Procedure,
@@ -39,7 +47,7 @@ __all__ = [
     "ClinicalRecord",
     "ClinicalRecordDeletionError",
     "Consent",
-    "CoursePhase",
+    "CourseEvent",
     "DenverAssessment",
     "DenverItemResult",
     "DenverSectorFinding",

@@ -69,8 +69,10 @@ def voiding_constraints(model_name: str) -> list[models.BaseConstraint]:
     """A voided row always says why; an active row carries no stale reason."""
     return [
         models.CheckConstraint(
-            condition=(models.Q(voided_at__isnull=True, void_reason="")
-                       | (models.Q(voided_at__isnull=False) & ~models.Q(void_reason=""))),
+            condition=(
+                models.Q(voided_at__isnull=True, void_reason="")
+                | (models.Q(voided_at__isnull=False) & ~models.Q(void_reason=""))
+            ),
             name=f"{model_name}_void_has_reason",
         )
     ]

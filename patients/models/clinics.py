@@ -74,8 +74,10 @@ class ClinicWeeklyClosure(models.Model):
         ordering = ["clinic", "weekday"]
         constraints = [
             models.UniqueConstraint(fields=["clinic", "weekday"], name="weekly_closure_unique"),
-            models.CheckConstraint(condition=models.Q(weekday__gte=1, weekday__lte=7),
-                                   name="weekly_closure_weekday_range"),
+            models.CheckConstraint(
+                condition=models.Q(weekday__gte=1, weekday__lte=7),
+                name="weekly_closure_weekday_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -94,7 +96,9 @@ class ClinicHoliday(models.Model):
 
     class Meta:
         ordering = ["clinic", "date"]
-        constraints = [models.UniqueConstraint(fields=["clinic", "date"], name="clinic_holiday_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "date"], name="clinic_holiday_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.clinic}: {self.name} ({self.date:%Y-%m-%d})"
@@ -124,8 +128,12 @@ class ClinicMembership(models.Model):
     class Meta:
         ordering = ["clinic", "user"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "clinic"], name="membership_one_role_per_clinic"),
-            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role_valid"),
+            models.UniqueConstraint(
+                fields=["user", "clinic"], name="membership_one_role_per_clinic"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="membership_role_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -50,9 +50,13 @@ class DenverAssessment(ClinicalRecord):
     """
 
     infant = models.ForeignKey(Infant, on_delete=models.PROTECT, related_name="denver_assessments")
-    visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.PROTECT, related_name="denver_assessments")
+    visit = models.ForeignKey(
+        Visit, null=True, blank=True, on_delete=models.PROTECT, related_name="denver_assessments"
+    )
     assessed_on = models.DateField()
-    examiner = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    examiner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     age_line_months = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     age_corrected = models.BooleanField(null=True, blank=True)
     norm_version = models.CharField(max_length=80, blank=True)
@@ -73,16 +77,24 @@ class DenverAssessment(ClinicalRecord):
 
 
 class DenverItemResult(ClinicalRecord):
-    assessment = models.ForeignKey(DenverAssessment, on_delete=models.PROTECT, related_name="item_results")
-    item_code = models.CharField(max_length=40, help_text="Sector and item number, e.g. gross_motor:17.")
+    assessment = models.ForeignKey(
+        DenverAssessment, on_delete=models.PROTECT, related_name="item_results"
+    )
+    item_code = models.CharField(
+        max_length=40, help_text="Sector and item number, e.g. gross_motor:17."
+    )
     score = models.CharField(max_length=2, choices=DenverScore.choices)
-    interpretation = models.CharField(max_length=16, choices=DenverItemInterpretation.choices, blank=True)
+    interpretation = models.CharField(
+        max_length=16, choices=DenverItemInterpretation.choices, blank=True
+    )
 
     class Meta:
         ordering = ["assessment", "item_code"]
         constraints = [
             *voiding_constraints("denver_item_result"),
-            models.CheckConstraint(condition=Q(score__in=DenverScore.values), name="denver_item_score_valid"),
+            models.CheckConstraint(
+                condition=Q(score__in=DenverScore.values), name="denver_item_score_valid"
+            ),
             models.UniqueConstraint(
                 fields=["assessment", "item_code"],
                 condition=Q(voided_at__isnull=True),
@@ -106,7 +118,9 @@ class DenverSectorFinding(ClinicalRecord):
     item scores; recording that as invented item scores would falsify the record.
     """
 
-    assessment = models.ForeignKey(DenverAssessment, on_delete=models.PROTECT, related_name="sector_findings")
+    assessment = models.ForeignKey(
+        DenverAssessment, on_delete=models.PROTECT, related_name="sector_findings"
+    )
     sector = models.CharField(max_length=20, choices=DenverSector.choices)
     conclusion = models.CharField(max_length=10, choices=SectorConclusion.choices)
     source_text = models.CharField(max_length=300, blank=True, help_text="The words of the report.")
@@ -115,7 +129,9 @@ class DenverSectorFinding(ClinicalRecord):
         ordering = ["assessment", "sector"]
         constraints = [
             *voiding_constraints("denver_sector_finding"),
-            models.CheckConstraint(condition=Q(sector__in=DenverSector.values), name="denver_sector_valid"),
+            models.CheckConstraint(
+                condition=Q(sector__in=DenverSector.values), name="denver_sector_valid"
+            ),
             models.UniqueConstraint(
                 fields=["assessment", "sector"],
                 condition=Q(voided_at__isnull=True),
@@ -159,7 +175,9 @@ class MilestoneAttainment(ClinicalRecord):
         ordering = ["infant", "milestone"]
         constraints = [
             *voiding_constraints("milestone_attainment"),
-            models.CheckConstraint(condition=Q(milestone__in=Milestone.values), name="milestone_code_valid"),
+            models.CheckConstraint(
+                condition=Q(milestone__in=Milestone.values), name="milestone_code_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(attained_age_months__isnull=False) | Q(attained_on__isnull=False),
                 name="milestone_age_or_date",
@@ -176,8 +194,14 @@ class MilestoneAttainment(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        when = f"{self.attained_age_months} months" if self.attained_age_months is not None else f"{self.attained_on}"
+        when = (
+            f"{self.attained_age_months} months"
+            if self.attained_age_months is not None
+            else f"{self.attained_on}"
+        )
         return f"{self.get_milestone_display()} at {when}"
 
     def clean(self) -> None:
-        check_not_before_birth(self.infant if self.infant_id else None, self.attained_on, "attained_on")
+        check_not_before_birth(
+            self.infant if self.infant_id else None, self.attained_on, "attained_on"
+        )

@@ -35,7 +35,9 @@ class Comparison(models.TextChoices):
 
 class ImagingStudy(ClinicalRecord):
     infant = models.ForeignKey(Infant, on_delete=models.PROTECT, related_name="imaging_studies")
-    visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.PROTECT, related_name="imaging_studies")
+    visit = models.ForeignKey(
+        Visit, null=True, blank=True, on_delete=models.PROTECT, related_name="imaging_studies"
+    )
     modality = models.CharField(max_length=12, choices=Modality.choices)
     body_site = models.CharField(max_length=10, choices=BodySite.choices)
     performed_on = models.DateField()
@@ -51,11 +53,17 @@ class ImagingStudy(ClinicalRecord):
         indexes = [models.Index(fields=["infant", "performed_on"], name="imaging_infant_date")]
         constraints = [
             *voiding_constraints("imaging_study"),
-            models.CheckConstraint(condition=Q(modality__in=Modality.values), name="imaging_modality_valid"),
+            models.CheckConstraint(
+                condition=Q(modality__in=Modality.values), name="imaging_modality_valid"
+            ),
             # A comparison verdict needs the study it compares with, and vice versa.
             models.CheckConstraint(
                 condition=(Q(compared_with__isnull=True) & Q(comparison=""))
-                | (Q(compared_with__isnull=False) & Q(comparison__in=Comparison.values) & ~Q(comparison="")),
+                | (
+                    Q(compared_with__isnull=False)
+                    & Q(comparison__in=Comparison.values)
+                    & ~Q(comparison="")
+                ),
                 name="imaging_comparison_complete",
                 violation_error_message="A comparison needs both the earlier study and the verdict (resolved, improved, unchanged, worse).",
             ),
@@ -70,8 +78,14 @@ class ImagingStudy(ClinicalRecord):
         check_same_infant(infant, self.visit if self.visit_id else None, "visit", "visit")
         previous = self.compared_with if self.compared_with_id else None
         check_same_infant(infant, previous, "compared_with", "earlier study")
-        if previous is not None and self.performed_on and previous.performed_on >= self.performed_on:
-            raise ValidationError({"compared_with": "A study can only be compared with an earlier one."})
+        if (
+            previous is not None
+            and self.performed_on
+            and previous.performed_on >= self.performed_on
+        ):
+            raise ValidationError(
+                {"compared_with": "A study can only be compared with an earlier one."}
+            )
 
 
 class FindingType(models.TextChoices):
@@ -83,7 +97,10 @@ class FindingType(models.TextChoices):
     THIN_CORPUS_CALLOSUM = "thin_corpus_callosum", "Thin corpus callosum"
     WHITE_MATTER_SIGNAL = "white_matter_signal", "White matter signal change"
     BASAL_GANGLIA_SIGNAL = "basal_ganglia_signal", "Basal ganglia signal change"
-    SPINAL_CORD_SIGNAL = "spinal_cord_signal", "Spinal cord signal change (posterior/lateral columns)"
+    SPINAL_CORD_SIGNAL = (
+        "spinal_cord_signal",
+        "Spinal cord signal change (posterior/lateral columns)",
+    )
     INFILTRATE = "infiltrate", "Pulmonary infiltrate"
     NO_ABNORMALITY = "no_abnormality", "No abnormality"
 
@@ -135,10 +152,18 @@ class ImagingFinding(ClinicalRecord):
         ordering = ["study", "finding_type", "region"]
         constraints = [
             *voiding_constraints("imaging_finding"),
-            models.CheckConstraint(condition=Q(finding_type__in=FindingType.values), name="imaging_finding_type_valid"),
-            models.CheckConstraint(condition=Q(region__in=Region.values), name="imaging_finding_region_valid"),
-            models.CheckConstraint(condition=Q(side__in=Side.values), name="imaging_finding_side_valid"),
-            models.CheckConstraint(condition=Q(severity__in=Severity.values), name="imaging_finding_severity_valid"),
+            models.CheckConstraint(
+                condition=Q(finding_type__in=FindingType.values), name="imaging_finding_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(region__in=Region.values), name="imaging_finding_region_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(side__in=Side.values), name="imaging_finding_side_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(severity__in=Severity.values), name="imaging_finding_severity_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -84,14 +84,22 @@ class LabResult(ClinicalRecord):
     holds those words and the flag records what they say.
     """
 
-    infant = models.ForeignKey(Infant, null=True, blank=True, on_delete=models.PROTECT, related_name="lab_results")
-    mother = models.ForeignKey(Mother, null=True, blank=True, on_delete=models.PROTECT, related_name="lab_results")
-    visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.PROTECT, related_name="lab_results")
+    infant = models.ForeignKey(
+        Infant, null=True, blank=True, on_delete=models.PROTECT, related_name="lab_results"
+    )
+    mother = models.ForeignKey(
+        Mother, null=True, blank=True, on_delete=models.PROTECT, related_name="lab_results"
+    )
+    visit = models.ForeignKey(
+        Visit, null=True, blank=True, on_delete=models.PROTECT, related_name="lab_results"
+    )
     analyte = models.CharField(max_length=20, choices=Analyte.choices)
     specimen = models.CharField(max_length=12, choices=Specimen.choices, default=Specimen.SERUM)
     collected_on = models.DateField()
     collected_time = models.TimeField(
-        null=True, blank=True, help_text="Clinic local time, when known (needed for the 48-hour potassium rule)."
+        null=True,
+        blank=True,
+        help_text="Clinic local time, when known (needed for the 48-hour potassium rule).",
     )
     comparator = models.CharField(max_length=2, choices=Comparator.choices, blank=True, default="")
     value = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
@@ -100,17 +108,25 @@ class LabResult(ClinicalRecord):
     reference_low = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     reference_high = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     reference_source = models.CharField(
-        max_length=200, blank=True, help_text="Whose range: the printed laboratory range or a catalogue default."
+        max_length=200,
+        blank=True,
+        help_text="Whose range: the printed laboratory range or a catalogue default.",
     )
     flag = models.CharField(max_length=14, choices=LabFlag.choices, blank=True)
-    flag_rule = models.CharField(max_length=100, blank=True, help_text="Rule and version that set the flag.")
+    flag_rule = models.CharField(
+        max_length=100, blank=True, help_text="Rule and version that set the flag."
+    )
     notes = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-collected_on", "analyte"]
         indexes = [
-            models.Index(fields=["infant", "analyte", "collected_on"], name="lab_infant_analyte_date"),
-            models.Index(fields=["mother", "analyte", "collected_on"], name="lab_mother_analyte_date"),
+            models.Index(
+                fields=["infant", "analyte", "collected_on"], name="lab_infant_analyte_date"
+            ),
+            models.Index(
+                fields=["mother", "analyte", "collected_on"], name="lab_mother_analyte_date"
+            ),
         ]
         constraints = [
             *voiding_constraints("lab_result"),
@@ -120,8 +136,12 @@ class LabResult(ClinicalRecord):
                 name="lab_result_one_subject",
                 violation_error_message="A lab result belongs to either the infant or the mother, not both.",
             ),
-            models.CheckConstraint(condition=Q(analyte__in=Analyte.values), name="lab_result_analyte_valid"),
-            models.CheckConstraint(condition=Q(comparator__in=Comparator.values), name="lab_result_comparator_valid"),
+            models.CheckConstraint(
+                condition=Q(analyte__in=Analyte.values), name="lab_result_analyte_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(comparator__in=Comparator.values), name="lab_result_comparator_valid"
+            ),
             models.CheckConstraint(
                 condition=(Q(value__isnull=False) & ~Q(unit=""))
                 | (Q(value__isnull=True) & ~Q(reported_text="") & Q(comparator="")),
@@ -129,7 +149,8 @@ class LabResult(ClinicalRecord):
                 violation_error_message="Enter a value with its unit, or the words the laboratory reported.",
             ),
             models.CheckConstraint(
-                condition=Q(value__isnull=True) | Q(value__gte=0), name="lab_result_value_not_negative"
+                condition=Q(value__isnull=True) | Q(value__gte=0),
+                name="lab_result_value_not_negative",
             ),
             models.CheckConstraint(
                 condition=Q(reference_low__isnull=True)
@@ -143,7 +164,9 @@ class LabResult(ClinicalRecord):
     def __str__(self) -> str:
         if self.value is None:
             return f"{self.get_analyte_display()}: {self.reported_text}"
-        return f"{self.get_analyte_display()}: {self.comparator}{self.value.normalize():f} {self.unit}"
+        return (
+            f"{self.get_analyte_display()}: {self.comparator}{self.value.normalize():f} {self.unit}"
+        )
 
     def clean(self) -> None:
         infant = self.infant if self.infant_id else None
@@ -166,8 +189,12 @@ class QualitativeFindingCode(models.TextChoices):
 
 
 class QualitativeFinding(ClinicalRecord):
-    infant = models.ForeignKey(Infant, on_delete=models.PROTECT, related_name="qualitative_findings")
-    visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    infant = models.ForeignKey(
+        Infant, on_delete=models.PROTECT, related_name="qualitative_findings"
+    )
+    visit = models.ForeignKey(
+        Visit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     specimen = models.CharField(max_length=20, choices=QualitativeSpecimen.choices)
     finding = models.CharField(max_length=30, choices=QualitativeFindingCode.choices)
     observed_on = models.DateField()
@@ -178,10 +205,12 @@ class QualitativeFinding(ClinicalRecord):
         constraints = [
             *voiding_constraints("qualitative_finding"),
             models.CheckConstraint(
-                condition=Q(specimen__in=QualitativeSpecimen.values), name="qualitative_specimen_valid"
+                condition=Q(specimen__in=QualitativeSpecimen.values),
+                name="qualitative_specimen_valid",
             ),
             models.CheckConstraint(
-                condition=Q(finding__in=QualitativeFindingCode.values), name="qualitative_finding_valid"
+                condition=Q(finding__in=QualitativeFindingCode.values),
+                name="qualitative_finding_valid",
             ),
         ]
 
@@ -189,4 +218,6 @@ class QualitativeFinding(ClinicalRecord):
         return f"{self.get_specimen_display()}: {self.get_finding_display()}"
 
     def clean(self) -> None:
-        check_not_before_birth(self.infant if self.infant_id else None, self.observed_on, "observed_on")
+        check_not_before_birth(
+            self.infant if self.infant_id else None, self.observed_on, "observed_on"
+        )

@@ -13,7 +13,9 @@ def check_not_before_birth(infant, on: datetime.date | None, field: str) -> None
         return
     if on < infant.birth_date:
         raise ValidationError(
-            {field: f"{on:%Y-%m-%d} is before the infant's birth date ({infant.birth_date:%Y-%m-%d})."}
+            {
+                field: f"{on:%Y-%m-%d} is before the infant's birth date ({infant.birth_date:%Y-%m-%d})."
+            }
         )
 
 

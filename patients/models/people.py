@@ -22,7 +22,9 @@ class Guardian(ClinicalRecord):
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="guardian")
     language = models.CharField(max_length=5, choices=Language.choices, default=Language.TURKISH)
-    time_zone = models.CharField(max_length=64, default="Europe/Istanbul", validators=[validate_time_zone])
+    time_zone = models.CharField(
+        max_length=64, default="Europe/Istanbul", validators=[validate_time_zone]
+    )
     phone = PhoneNumberField(blank=True, help_text="International format, e.g. +90 532 000 00 00.")
     email = models.EmailField(blank=True)
     sms_enabled = models.BooleanField(default=True, verbose_name="SMS reminders")
@@ -51,13 +53,17 @@ class Consent(ClinicalRecord):
     text_version = models.CharField(max_length=40, help_text="Version of the consent text signed.")
     given_at = models.DateTimeField()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
-    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
 
     class Meta:
         ordering = ["guardian", "purpose", "-given_at"]
         constraints = [
             *voiding_constraints("consent"),
-            models.CheckConstraint(condition=Q(purpose__in=ConsentPurpose.values), name="consent_purpose_valid"),
+            models.CheckConstraint(
+                condition=Q(purpose__in=ConsentPurpose.values), name="consent_purpose_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=F("given_at")),
                 name="consent_withdrawn_after_given",
@@ -93,7 +99,9 @@ class Mother(ClinicalRecord):
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     birth_date = models.DateField(null=True, blank=True)
-    diet = models.CharField(max_length=20, choices=MaternalDiet.choices, default=MaternalDiet.UNKNOWN)
+    diet = models.CharField(
+        max_length=20, choices=MaternalDiet.choices, default=MaternalDiet.UNKNOWN
+    )
     deficiency_cause = models.CharField(
         max_length=20, choices=DeficiencyCause.choices, default=DeficiencyCause.UNKNOWN
     )
@@ -111,7 +119,9 @@ class Mother(ClinicalRecord):
         ordering = ["family_name", "given_name"]
         constraints = [
             *voiding_constraints("mother"),
-            models.CheckConstraint(condition=Q(diet__in=MaternalDiet.values), name="mother_diet_valid"),
+            models.CheckConstraint(
+                condition=Q(diet__in=MaternalDiet.values), name="mother_diet_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(deficiency_cause__in=DeficiencyCause.values), name="mother_cause_valid"
             ),
@@ -130,7 +140,9 @@ class MaternalSupplementation(ClinicalRecord):
         SUBLINGUAL = "sublingual", "Sublingual"
 
     mother = models.ForeignKey(Mother, on_delete=models.PROTECT, related_name="supplementations")
-    product = models.CharField(max_length=100, help_text="For example hydroxocobalamin, cyanocobalamin.")
+    product = models.CharField(
+        max_length=100, help_text="For example hydroxocobalamin, cyanocobalamin."
+    )
     route = models.CharField(max_length=12, choices=Route.choices)
     dose_ug = models.DecimalField(max_digits=8, decimal_places=1, verbose_name="dose (micrograms)")
     frequency = models.CharField(max_length=100, help_text="For example daily, monthly.")
@@ -141,7 +153,9 @@ class MaternalSupplementation(ClinicalRecord):
         ordering = ["mother", "started_on"]
         constraints = [
             *voiding_constraints("maternal_supplementation"),
-            models.CheckConstraint(condition=Q(dose_ug__gt=0), name="maternal_supplementation_dose_positive"),
+            models.CheckConstraint(
+                condition=Q(dose_ug__gt=0), name="maternal_supplementation_dose_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(stopped_on__isnull=True) | Q(stopped_on__gte=F("started_on")),
                 name="maternal_supplementation_stop_after_start",
@@ -192,20 +206,27 @@ class Infant(ClinicalRecord):
         help_text="Gestational age at birth in days (40 weeks = 280). Used for corrected age.",
     )
     perinatal_notes = models.CharField(
-        max_length=300, blank=True, help_text="What is known of the pregnancy and birth when exact numbers are not."
+        max_length=300,
+        blank=True,
+        help_text="What is known of the pregnancy and birth when exact numbers are not.",
     )
     birth_weight_g = models.PositiveIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(BIRTH_WEIGHT_MIN_G), MaxValueValidator(BIRTH_WEIGHT_MAX_G)],
     )
-    mother = models.ForeignKey(Mother, null=True, blank=True, on_delete=models.PROTECT, related_name="infants")
+    mother = models.ForeignKey(
+        Mother, null=True, blank=True, on_delete=models.PROTECT, related_name="infants"
+    )
     guardians = models.ManyToManyField(Guardian, through="InfantGuardian", related_name="infants")
 
     # Feeding history (CLINICAL.md section 2): exclusive breast-feeding and when solids started.
     exclusively_breastfed = models.BooleanField(null=True, blank=True)
     solids_started_age_months = models.DecimalField(
-        max_digits=4, decimal_places=1, null=True, blank=True,
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(60)],
     )
     feeding_notes = models.TextField(blank=True)
@@ -223,15 +244,21 @@ class Infant(ClinicalRecord):
         ]
         constraints = [
             *voiding_constraints("infant"),
-            models.UniqueConstraint(fields=["clinic", "record_number"], name="infant_record_number_unique",
-                                    violation_error_message="This record number is already used in this clinic."),
+            models.UniqueConstraint(
+                fields=["clinic", "record_number"],
+                name="infant_record_number_unique",
+                violation_error_message="This record number is already used in this clinic.",
+            ),
             models.CheckConstraint(condition=Q(sex__in=Sex.values), name="infant_sex_valid"),
             models.CheckConstraint(
                 condition=Q(follow_up_status__in=FollowUpStatus.values), name="infant_status_valid"
             ),
             models.CheckConstraint(
                 condition=Q(gestational_age_days__isnull=True)
-                | Q(gestational_age_days__gte=GESTATION_MIN_DAYS, gestational_age_days__lte=GESTATION_MAX_DAYS),
+                | Q(
+                    gestational_age_days__gte=GESTATION_MIN_DAYS,
+                    gestational_age_days__lte=GESTATION_MAX_DAYS,
+                ),
                 name="infant_gestational_age_range",
             ),
             models.CheckConstraint(
@@ -304,9 +331,13 @@ class PresentingSign(ClinicalRecord):
     class Meta:
         constraints = [
             *voiding_constraints("presenting_sign"),
-            models.CheckConstraint(condition=Q(sign__in=PresentingSignCode.values), name="presenting_sign_valid"),
+            models.CheckConstraint(
+                condition=Q(sign__in=PresentingSignCode.values), name="presenting_sign_valid"
+            ),
             models.UniqueConstraint(
-                fields=["infant", "sign"], condition=Q(voided_at__isnull=True), name="presenting_sign_unique_active"
+                fields=["infant", "sign"],
+                condition=Q(voided_at__isnull=True),
+                name="presenting_sign_unique_active",
             ),
         ]
 

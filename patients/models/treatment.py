@@ -23,23 +23,18 @@ class Drug(models.TextChoices):
 
 
 class Route(models.TextChoices):
-    IM = "im", "Intramuscular"
-    IV = "iv", "Intravenous"
-    SC = "sc", "Subcutaneous"
+    # Values shared with the clinical core's regimen engine (patients.clinical.regimens.Route).
+    INTRAMUSCULAR = "intramuscular", "Intramuscular"
+    INTRAVENOUS = "intravenous", "Intravenous"
+    SUBCUTANEOUS = "subcutaneous", "Subcutaneous"
     ORAL = "oral", "Oral"
 
 
 class DoseUnit(models.TextChoices):
     MG = "mg", "mg"
-    MICROGRAM = "ug", "µg"
+    # Written in full, never "mcg" or "ug", so it cannot be misread as mg (BNF advice).
+    MICROGRAM = "microgram", "microgram"
     MG_PER_KG = "mg/kg", "mg/kg"
-
-
-class ClosingDayPolicy(models.TextChoices):
-    # CLINICAL.md section 3: when a clinic closing day moves a dose, the regimen states whether the
-    # later doses keep their calendar dates or keep the interval from the moved dose.
-    KEEP_CALENDAR = "keep_calendar", "Later doses keep their dates"
-    KEEP_INTERVAL = "keep_interval", "Later doses keep the interval"
 
 
 class CourseStatus(models.TextChoices):
@@ -51,20 +46,34 @@ class CourseStatus(models.TextChoices):
 class TreatmentCourse(ClinicalRecord):
     infant = models.ForeignKey(Infant, on_delete=models.PROTECT, related_name="treatment_courses")
     drug = models.CharField(max_length=20, choices=Drug.choices)
-    route = models.CharField(max_length=5, choices=Route.choices)
+    route = models.CharField(max_length=14, choices=Route.choices)
     dose = models.DecimalField(max_digits=8, decimal_places=3, validators=[MinValueValidator(0)])
-    dose_unit = models.CharField(max_length=6, choices=DoseUnit.choices)
-    regimen_name = models.CharField(max_length=120, blank=True, help_text="The regimen the phases came from.")
-    regimen_source = models.CharField(max_length=200, blank=True)
-    closing_day_policy = models.CharField(
-        max_length=14, choices=ClosingDayPolicy.choices, default=ClosingDayPolicy.KEEP_INTERVAL
+    dose_unit = models.CharField(max_length=10, choices=DoseUnit.choices)
+    regimen_name = models.CharField(max_length=160, blank=True)
+    regimen_key = models.CharField(max_length=80, blank=True)
+    regimen_version = models.PositiveIntegerField(null=True, blank=True)
+    regimen_source = models.CharField(max_length=300, blank=True)
+    regimen = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The regimen as prescribed (phases, intervals, ends, closing-day policy), copied when "
+        "the course starts so a later edit of the clinic's regimen never re-plans this course.",
+    )
+    planned_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Horizon to which open-ended and lifelong phases are planned.",
     )
     indication = models.CharField(max_length=200, blank=True)
     started_on = models.DateField()
     stopped_on = models.DateField(null=True, blank=True)
     stop_reason = models.CharField(max_length=300, blank=True)
-    status = models.CharField(max_length=10, choices=CourseStatus.choices, default=CourseStatus.ACTIVE)
-    prescribed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=CourseStatus.choices, default=CourseStatus.ACTIVE
+    )
+    prescribed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["infant", "started_on"]
@@ -88,74 +97,60 @@ class TreatmentCourse(ClinicalRecord):
         return f"{self.get_drug_display()} {self.dose.normalize():f} {self.dose_unit} {self.get_route_display().lower()}"
 
     def clean(self) -> None:
-        check_not_before_birth(self.infant if self.infant_id else None, self.started_on, "started_on")
+        check_not_before_birth(
+            self.infant if self.infant_id else None, self.started_on, "started_on"
+        )
 
 
-class IntervalKind(models.TextChoices):
-    DAILY = "daily", "Daily"
-    EVERY_N_DAYS = "every_n_days", "Every N days"
-    WEEKDAYS = "weekdays", "On chosen weekdays"
-    WEEKLY = "weekly", "Weekly"
-    MONTHLY = "monthly", "Monthly (calendar)"
-    EVERY_N_MONTHS = "every_n_months", "Every N months"
+class CourseEventKind(models.TextChoices):
+    MISSED = "missed", "Dose missed"
+    ADVANCE = "advance", "Advanced to the next phase"
+    CHANGE = "change", "Dose or route changed"
+    STOP = "stop", "Course stopped"
 
 
-class PhaseEnd(models.TextChoices):
-    DOSE_COUNT = "dose_count", "After a number of doses"
-    DURATION = "duration", "After a duration"
-    UNTIL_DATE = "until_date", "Until a date"
-    OPEN_ENDED = "open_ended", "Until a clinician advances"
-    LIFELONG = "lifelong", "Lifelong"
+class CourseEvent(ClinicalRecord):
+    """Something that changes a course's plan from a date on. The plan is recomputed from the
+    regimen and all of the course's events; doses before the event's date are never rewritten."""
 
-
-class CoursePhase(ClinicalRecord):
-    """One phase of a course's taper, copied from the regimen when the course starts.
-
-    Copying keeps the course as prescribed when the clinic later edits its regimen.
-    """
-
-    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="phases")
-    sequence = models.PositiveSmallIntegerField()
-    label = models.CharField(max_length=120)
-    interval_kind = models.CharField(max_length=16, choices=IntervalKind.choices)
-    interval_every = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
-    weekdays = models.CharField(
-        max_length=20, blank=True, help_text="ISO weekdays (Monday = 1) for 'on chosen weekdays', e.g. 1,3,5."
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=10, choices=CourseEventKind.choices)
+    on = models.DateField()
+    make_up_on = models.DateField(
+        null=True, blank=True, help_text="Missed dose: when it is made up."
     )
-    end_kind = models.CharField(max_length=12, choices=PhaseEnd.choices)
-    end_dose_count = models.PositiveSmallIntegerField(null=True, blank=True)
-    end_duration_days = models.PositiveIntegerField(null=True, blank=True)
-    end_duration_months = models.PositiveSmallIntegerField(null=True, blank=True)
-    end_until = models.DateField(null=True, blank=True)
-    started_on = models.DateField(null=True, blank=True, help_text="Date of the phase's first dose, once known.")
-    advanced_on = models.DateField(null=True, blank=True, help_text="Date a clinician ended an open-ended phase.")
+    dose = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+    dose_unit = models.CharField(max_length=10, choices=DoseUnit.choices, blank=True)
+    route = models.CharField(max_length=14, choices=Route.choices, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
-        ordering = ["course", "sequence"]
+        ordering = ["course", "on", "created_at"]
         constraints = [
-            *voiding_constraints("course_phase"),
-            models.UniqueConstraint(
-                fields=["course", "sequence"], condition=Q(voided_at__isnull=True), name="course_phase_sequence_unique"
-            ),
-            models.CheckConstraint(condition=Q(interval_kind__in=IntervalKind.values), name="course_phase_interval_valid"),
-            models.CheckConstraint(condition=Q(interval_every__gte=1), name="course_phase_every_positive"),
+            *voiding_constraints("course_event"),
             models.CheckConstraint(
-                condition=~Q(interval_kind=IntervalKind.WEEKDAYS) | ~Q(weekdays=""),
-                name="course_phase_weekdays_given",
+                condition=Q(kind__in=CourseEventKind.values), name="course_event_kind_valid"
             ),
-            # Each kind of end carries exactly the value it needs.
             models.CheckConstraint(
-                condition=(Q(end_kind=PhaseEnd.DOSE_COUNT) & Q(end_dose_count__gte=1))
-                | (Q(end_kind=PhaseEnd.DURATION)
-                   & (Q(end_duration_days__gte=1) | Q(end_duration_months__gte=1)))
-                | (Q(end_kind=PhaseEnd.UNTIL_DATE) & Q(end_until__isnull=False))
-                | Q(end_kind__in=[PhaseEnd.OPEN_ENDED, PhaseEnd.LIFELONG]),
-                name="course_phase_end_complete",
+                condition=Q(make_up_on__isnull=True) | Q(make_up_on__gt=F("on")),
+                name="course_event_make_up_after_missed",
+                violation_error_message="A missed dose is made up after the day it was missed.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=CourseEventKind.CHANGE)
+                | Q(dose__isnull=False)
+                | ~Q(dose_unit="")
+                | ~Q(route=""),
+                name="course_event_change_says_what",
+                violation_error_message="A change needs a new dose, unit or route.",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"Phase {self.sequence}: {self.label}"
+        return f"{self.get_kind_display()} on {self.on:%Y-%m-%d}"
 
 
 class PlannedDoseStatus(models.TextChoices):
@@ -169,15 +164,26 @@ class PlannedDoseStatus(models.TextChoices):
 class PlannedDose(ClinicalRecord):
     """A dose the plan expects on a day. Re-planning supersedes future rows; past rows never change."""
 
-    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="planned_doses")
-    phase = models.ForeignKey(CoursePhase, on_delete=models.PROTECT, related_name="planned_doses")
+    course = models.ForeignKey(
+        TreatmentCourse, on_delete=models.PROTECT, related_name="planned_doses"
+    )
     number = models.PositiveIntegerField(help_text="Dose number within the course, from 1.")
+    phase_number = models.PositiveSmallIntegerField()
+    phase_name = models.CharField(max_length=120)
+    number_in_phase = models.PositiveIntegerField()
     due_on = models.DateField()
-    original_due_on = models.DateField(null=True, blank=True, help_text="Set when a closing day moved the dose.")
+    original_due_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The regimen's date, when a closing day or a missed dose moved it.",
+    )
     dose = models.DecimalField(max_digits=8, decimal_places=3)
-    dose_unit = models.CharField(max_length=6, choices=DoseUnit.choices)
-    route = models.CharField(max_length=5, choices=Route.choices)
-    status = models.CharField(max_length=10, choices=PlannedDoseStatus.choices, default=PlannedDoseStatus.PLANNED)
+    dose_unit = models.CharField(max_length=10, choices=DoseUnit.choices)
+    route = models.CharField(max_length=14, choices=Route.choices)
+    at_home = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=PlannedDoseStatus.choices, default=PlannedDoseStatus.PLANNED
+    )
     plan_version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -188,12 +194,15 @@ class PlannedDose(ClinicalRecord):
         ]
         constraints = [
             *voiding_constraints("planned_dose"),
+            # A missed dose and its make-up share a number (the same dose of the regimen) but not a day.
             models.UniqueConstraint(
-                fields=["course", "number"],
+                fields=["course", "number", "due_on"],
                 condition=~Q(status=PlannedDoseStatus.SUPERSEDED) & Q(voided_at__isnull=True),
-                name="planned_dose_number_unique_current",
+                name="planned_dose_unique_current",
             ),
-            models.CheckConstraint(condition=Q(status__in=PlannedDoseStatus.values), name="planned_dose_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=PlannedDoseStatus.values), name="planned_dose_status_valid"
+            ),
             models.CheckConstraint(condition=Q(dose__gt=0), name="planned_dose_positive"),
             models.CheckConstraint(condition=Q(number__gte=1), name="planned_dose_number_positive"),
         ]
@@ -221,20 +230,26 @@ class InjectionSite(models.TextChoices):
 
 
 class DoseAdministration(ClinicalRecord):
-    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="administrations")
+    course = models.ForeignKey(
+        TreatmentCourse, on_delete=models.PROTECT, related_name="administrations"
+    )
     planned_dose = models.ForeignKey(
         PlannedDose, null=True, blank=True, on_delete=models.PROTECT, related_name="administrations"
     )
     given_on = models.DateField()
     given_at = models.DateTimeField(null=True, blank=True, help_text="Exact time, when recorded.")
-    given_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    given_by_name = models.CharField(max_length=120, blank=True, help_text="When the giver has no account.")
+    given_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    given_by_name = models.CharField(
+        max_length=120, blank=True, help_text="When the giver has no account."
+    )
     location = models.CharField(max_length=14, choices=AdministrationLocation.choices)
     site = models.CharField(max_length=14, choices=InjectionSite.choices, blank=True)
     lot_number = models.CharField(max_length=40, blank=True)
     dose = models.DecimalField(max_digits=8, decimal_places=3)
-    dose_unit = models.CharField(max_length=6, choices=DoseUnit.choices)
-    route = models.CharField(max_length=5, choices=Route.choices)
+    dose_unit = models.CharField(max_length=10, choices=DoseUnit.choices)
+    route = models.CharField(max_length=14, choices=Route.choices)
     notes = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -259,7 +274,9 @@ class DoseAdministration(ClinicalRecord):
             return
         check_not_before_birth(course.infant, self.given_on, "given_on")
         if course.is_voided:
-            raise ValidationError({"course": "This course was voided; no dose can be recorded on it."})
+            raise ValidationError(
+                {"course": "This course was voided; no dose can be recorded on it."}
+            )
         if self.given_on < course.started_on:
             raise ValidationError({"given_on": "A dose cannot be given before its course started."})
         if self.planned_dose_id and self.planned_dose.course_id != course.id:
@@ -287,13 +304,20 @@ class AdverseEventSeverity(models.TextChoices):
 class AdverseEvent(ClinicalRecord):
     infant = models.ForeignKey(Infant, on_delete=models.PROTECT, related_name="adverse_events")
     course = models.ForeignKey(
-        TreatmentCourse, null=True, blank=True, on_delete=models.PROTECT, related_name="adverse_events"
+        TreatmentCourse,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="adverse_events",
     )
     event_type = models.CharField(max_length=24, choices=AdverseEventType.choices)
     onset_on = models.DateField()
     resolved_on = models.DateField(null=True, blank=True)
     severity = models.CharField(
-        max_length=16, choices=AdverseEventSeverity.choices, blank=True, help_text="Blank when not graded."
+        max_length=16,
+        choices=AdverseEventSeverity.choices,
+        blank=True,
+        help_text="Blank when not graded.",
     )
     description = models.TextField(blank=True)
     action_taken = models.CharField(max_length=300, blank=True)
@@ -302,9 +326,12 @@ class AdverseEvent(ClinicalRecord):
         ordering = ["infant", "onset_on"]
         constraints = [
             *voiding_constraints("adverse_event"),
-            models.CheckConstraint(condition=Q(event_type__in=AdverseEventType.values), name="adverse_event_type_valid"),
             models.CheckConstraint(
-                condition=Q(severity__in=[*AdverseEventSeverity.values, ""]), name="adverse_event_severity_valid"
+                condition=Q(event_type__in=AdverseEventType.values), name="adverse_event_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(severity__in=[*AdverseEventSeverity.values, ""]),
+                name="adverse_event_severity_valid",
             ),
             models.CheckConstraint(
                 condition=Q(resolved_on__isnull=True) | Q(resolved_on__gte=F("onset_on")),
@@ -343,11 +370,15 @@ class Procedure(ClinicalRecord):
         ordering = ["infant", "performed_on"]
         constraints = [
             *voiding_constraints("procedure"),
-            models.CheckConstraint(condition=Q(kind__in=ProcedureKind.values), name="procedure_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=ProcedureKind.values), name="procedure_kind_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.performed_on:%Y-%m-%d}"
 
     def clean(self) -> None:
-        check_not_before_birth(self.infant if self.infant_id else None, self.performed_on, "performed_on")
+        check_not_before_birth(
+            self.infant if self.infant_id else None, self.performed_on, "performed_on"
+        )

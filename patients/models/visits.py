@@ -44,7 +44,9 @@ class Visit(ClinicalRecord):
     visit_type = models.CharField(max_length=12, choices=VisitType.choices)
     visit_date = models.DateField()
     discharge_date = models.DateField(null=True, blank=True, help_text="Admissions only.")
-    clinician = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    clinician = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.CharField(max_length=300, blank=True)
 
     # Vital signs. The bounds reject typing slips, not abnormal values: a febrile or bradycardic
@@ -68,18 +70,22 @@ class Visit(ClinicalRecord):
         indexes = [models.Index(fields=["infant", "visit_date"], name="visit_infant_date")]
         constraints = [
             *voiding_constraints("visit"),
-            models.CheckConstraint(condition=Q(visit_type__in=VisitType.values), name="visit_type_valid"),
+            models.CheckConstraint(
+                condition=Q(visit_type__in=VisitType.values), name="visit_type_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(discharge_date__isnull=True) | Q(discharge_date__gte=F("visit_date")),
                 name="visit_discharge_after_admission",
                 violation_error_message="Discharge cannot be before admission.",
             ),
             models.CheckConstraint(
-                condition=Q(temperature_c__isnull=True) | Q(temperature_c__gte=25, temperature_c__lte=45),
+                condition=Q(temperature_c__isnull=True)
+                | Q(temperature_c__gte=25, temperature_c__lte=45),
                 name="visit_temperature_plausible",
             ),
             models.CheckConstraint(
-                condition=Q(heart_rate_bpm__isnull=True) | Q(heart_rate_bpm__gte=20, heart_rate_bpm__lte=350),
+                condition=Q(heart_rate_bpm__isnull=True)
+                | Q(heart_rate_bpm__gte=20, heart_rate_bpm__lte=350),
                 name="visit_heart_rate_plausible",
             ),
             models.CheckConstraint(
@@ -100,7 +106,9 @@ class Visit(ClinicalRecord):
         return f"{self.get_visit_type_display()} on {self.visit_date:%Y-%m-%d}"
 
     def clean(self) -> None:
-        check_not_before_birth(self.infant if self.infant_id else None, self.visit_date, "visit_date")
+        check_not_before_birth(
+            self.infant if self.infant_id else None, self.visit_date, "visit_date"
+        )
 
 
 class LengthPosition(models.TextChoices):
@@ -140,7 +148,9 @@ class GrowthMeasurement(ClinicalRecord):
         constraints = [
             *voiding_constraints("growth_measurement"),
             models.CheckConstraint(
-                condition=Q(weight_kg__isnull=False) | Q(length_cm__isnull=False) | Q(head_circumference_cm__isnull=False),
+                condition=Q(weight_kg__isnull=False)
+                | Q(length_cm__isnull=False)
+                | Q(head_circumference_cm__isnull=False),
                 name="growth_something_measured",
                 violation_error_message="Enter at least one of weight, length or head circumference.",
             ),

@@ -33,7 +33,9 @@ def create_record(model: type[R], *, actor: User | None, **fields) -> R:
 
 def update_record(record: R, *, actor: User | None, **changes) -> R:
     if record.is_voided:
-        raise ValidationError(f"This {record._meta.verbose_name} was voided and can no longer be changed.")
+        raise ValidationError(
+            f"This {record._meta.verbose_name} was voided and can no longer be changed."
+        )
     for name, value in changes.items():
         setattr(record, name, value)
     return save_record(record, actor=actor)

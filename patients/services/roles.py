@@ -12,20 +12,50 @@ from django.db import transaction
 from patients.models import Clinic, ClinicMembership, Role, User
 
 CLINICAL_MODELS = (
-    "guardian", "consent", "mother", "maternalsupplementation", "infant", "infantguardian",
-    "presentingsign", "visit", "growthmeasurement", "labresult", "qualitativefinding",
-    "imagingstudy", "imagingfinding", "denverassessment", "denveritemresult",
-    "denversectorfinding", "milestoneattainment", "treatmentcourse", "coursephase",
-    "planneddose", "doseadministration", "adverseevent", "procedure",
+    "guardian",
+    "consent",
+    "mother",
+    "maternalsupplementation",
+    "infant",
+    "infantguardian",
+    "presentingsign",
+    "visit",
+    "growthmeasurement",
+    "labresult",
+    "qualitativefinding",
+    "imagingstudy",
+    "imagingfinding",
+    "denverassessment",
+    "denveritemresult",
+    "denversectorfinding",
+    "milestoneattainment",
+    "treatmentcourse",
+    "courseevent",
+    "planneddose",
+    "doseadministration",
+    "adverseevent",
+    "procedure",
 )
-CONFIGURATION_MODELS = ("clinic", "clinicweeklyclosure", "clinicholiday", "clinicmembership", "user")
+CONFIGURATION_MODELS = (
+    "clinic",
+    "clinicweeklyclosure",
+    "clinicholiday",
+    "clinicmembership",
+    "user",
+)
 
-GROUP_NAMES = {Role.STAFF: "Clinic staff", Role.LEAD: "Clinic leads", Role.ADMINISTRATOR: "Administrators"}
+GROUP_NAMES = {
+    Role.STAFF: "Clinic staff",
+    Role.LEAD: "Clinic leads",
+    Role.ADMINISTRATOR: "Administrators",
+}
 
 
 def _permissions(models: tuple[str, ...], actions: tuple[str, ...]) -> list[Permission]:
     codenames = [f"{action}_{model}" for model in models for action in actions]
-    return list(Permission.objects.filter(content_type__app_label="patients", codename__in=codenames))
+    return list(
+        Permission.objects.filter(content_type__app_label="patients", codename__in=codenames)
+    )
 
 
 def sync_role_groups() -> None:
@@ -42,11 +72,21 @@ def sync_role_groups() -> None:
 
 
 @transaction.atomic
-def add_membership(*, user: User, clinic: Clinic, role: str, actor: User | None = None, profession: str = "") -> ClinicMembership:
-    membership, _ = ClinicMembership.objects.update_or_create(
-        user=user, clinic=clinic, defaults={"role": role, "profession": profession, "is_active": True}
-    )
+def add_membership(
+    *, user: User, clinic: Clinic, role: str, actor: User | None = None, profession: str = ""
+) -> ClinicMembership:
+    wanted = {"role": role, "profession": profession, "is_active": True}
+    membership = ClinicMembership.objects.filter(user=user, clinic=clinic).first()
+    if membership is None:
+        membership = ClinicMembership(user=user, clinic=clinic, **wanted)
+    elif all(getattr(membership, k) == v for k, v in wanted.items()):
+        return membership  # unchanged: no save, so no empty history row
+    else:
+        for name, value in wanted.items():
+            setattr(membership, name, value)
     membership.full_clean()
+    membership._history_user = actor
+    membership.save()
     sync_user_groups(user)
     return membership
 

@@ -64,8 +64,11 @@ def test_delete_is_refused_for_a_row_and_for_a_queryset(infant):
 def test_every_clinical_model_refuses_deletion_and_keeps_history():
     from django.apps import apps
 
-    clinical = [model for model in apps.get_app_config("patients").get_models()
-                if issubclass(model, m.ClinicalRecord)]
+    clinical = [
+        model
+        for model in apps.get_app_config("patients").get_models()
+        if issubclass(model, m.ClinicalRecord)
+    ]
     assert len(clinical) >= 20
     for model in clinical:
         assert hasattr(model, "history"), f"{model.__name__} keeps no history"
@@ -73,12 +76,21 @@ def test_every_clinical_model_refuses_deletion_and_keeps_history():
 
 
 def test_history_records_the_user_for_create_change_and_void(infant, staff, lead):
-    visit = create_record(m.Visit, actor=staff, infant=infant, visit_type="outpatient",
-                          visit_date=datetime.date(2024, 10, 1))
+    visit = create_record(
+        m.Visit,
+        actor=staff,
+        infant=infant,
+        visit_type="outpatient",
+        visit_date=datetime.date(2024, 10, 1),
+    )
     update_record(visit, actor=lead, notes="Smiles responsively.")
     void_record(visit, actor=lead, reason="Visit recorded on the wrong day")
     history = list(visit.history.order_by("history_date"))
-    assert [(h.history_type, h.history_user) for h in history] == [("+", staff), ("~", lead), ("~", lead)]
+    assert [(h.history_type, h.history_user) for h in history] == [
+        ("+", staff),
+        ("~", lead),
+        ("~", lead),
+    ]
     assert history[1].notes == "Smiles responsively."
     assert history[2].void_reason == "Visit recorded on the wrong day"
     assert history[2].history_change_reason == "voided: Visit recorded on the wrong day"
@@ -95,6 +107,8 @@ def test_history_records_the_signed_in_user_on_web_edits(client, infant, staff):
     for prefix in ("guardianships", "presenting_signs"):
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     response = client.post(url, data)
-    assert response.status_code == 302, getattr(response, "context", {}) and response.context["adminform"].form.errors
+    assert response.status_code == 302, (
+        getattr(response, "context", {}) and response.context["adminform"].form.errors
+    )
     latest = infant.history.latest()
     assert (latest.given_name, latest.history_user) == ("Deniz Ada", staff)

@@ -29,8 +29,10 @@ class Command(BaseCommand):
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
-        self.stdout.write(f"Background jobs: {', '.join(p for p, _ in jobs) or 'none configured'}; "
-                          f"tick every {interval:g} s.")
+        self.stdout.write(
+            f"Background jobs: {', '.join(p for p, _ in jobs) or 'none configured'}; "
+            f"tick every {interval:g} s."
+        )
         while not stop.is_set():
             for path, job in jobs:
                 try:

@@ -1,0 +1,254 @@
+"""Treatment courses: start from a regimen, record what was given, change the plan from a date.
+
+The plan of a course is a pure function of its regimen (copied onto the course when it starts),
+its start date, its clinic's closing days, a planning horizon and its events
+(patients.clinical.regimens). Planned-dose rows materialise that plan. An event re-plans only
+what lies on or after its date: earlier rows are never touched, later pending rows are superseded
+(kept, with history) and replaced by the new plan's rows in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from patients import models as m
+from patients.clinical import regimens as engine
+from patients.models.treatment import CourseEventKind, CourseStatus, PlannedDoseStatus
+from patients.services.records import create_record, save_record
+
+
+def clinic_closures(clinic: m.Clinic) -> engine.ClinicClosures:
+    return engine.ClinicClosures(
+        weekdays=frozenset(clinic.weekly_closures.values_list("weekday", flat=True)),
+        dates=frozenset(clinic.holidays.values_list("date", flat=True)),
+    )
+
+
+def course_regimen(course: m.TreatmentCourse) -> engine.Regimen:
+    return engine.parse_regimen(course.regimen, where="course regimen")
+
+
+def _engine_event(event: m.CourseEvent) -> engine.CourseEvent:
+    match event.kind:
+        case CourseEventKind.MISSED:
+            return engine.MissedDose(on=event.on, make_up_on=event.make_up_on)
+        case CourseEventKind.ADVANCE:
+            return engine.AdvanceToNextPhase(on=event.on)
+        case CourseEventKind.CHANGE:
+            return engine.ChangeDoseOrRoute(
+                on=event.on,
+                dose=event.dose,
+                unit=engine.DoseUnit(event.dose_unit) if event.dose_unit else None,
+                route=engine.Route(event.route) if event.route else None,
+            )
+        case CourseEventKind.STOP:
+            return engine.StopCourse(on=event.on)
+    raise ValueError(f"unknown course event {event.kind!r}")
+
+
+def default_horizon(started_on: datetime.date, today: datetime.date) -> datetime.date:
+    """How far ahead open-ended and lifelong phases are planned; a periodic job extends it."""
+    return max(started_on, today) + relativedelta(months=settings.PLANNING_HORIZON_MONTHS)
+
+
+def plan_for(
+    course: m.TreatmentCourse, *, horizon: datetime.date | None = None
+) -> engine.CoursePlan:
+    events = [_engine_event(e) for e in course.events.active().order_by("on", "created_at")]
+    try:
+        return engine.preview_course(
+            course_regimen(course),
+            course.started_on,
+            closures=clinic_closures(course.infant.clinic),
+            horizon=horizon or course.planned_until,
+            events=events,
+        )
+    except engine.PlanningError as error:
+        raise ValidationError(str(error)) from None
+
+
+def _rows(course: m.TreatmentCourse, doses, *, version: int) -> list[m.PlannedDose]:
+    return [
+        m.PlannedDose(
+            course=course,
+            number=dose.sequence,
+            phase_number=dose.phase_number,
+            phase_name=dose.phase_name,
+            number_in_phase=dose.sequence_in_phase,
+            due_on=dose.date,
+            original_due_on=dose.original_date,
+            dose=dose.dose,
+            dose_unit=str(dose.unit),
+            route=str(dose.route),
+            at_home=dose.given_at_home,
+            status=PlannedDoseStatus.MISSED
+            if dose.status == engine.DoseStatus.MISSED
+            else PlannedDoseStatus.PLANNED,
+            plan_version=version,
+        )
+        for dose in doses
+    ]
+
+
+@transaction.atomic
+def start_course(
+    *,
+    infant: m.Infant,
+    actor: m.User | None,
+    regimen: engine.Regimen,
+    started_on: datetime.date,
+    indication: str = "",
+    today: datetime.date | None = None,
+) -> m.TreatmentCourse:
+    """Start a course from a regimen and plan every dose (open-ended phases up to the horizon)."""
+    if infant.is_voided:
+        raise ValidationError("This infant's record was voided; no course can start on it.")
+    first_phase = regimen.phases[0]
+    today = today or timezone.localdate()
+    course = create_record(
+        m.TreatmentCourse,
+        actor=actor,
+        infant=infant,
+        drug=regimen.drug,
+        route=str(first_phase.route),
+        dose=first_phase.dose,
+        dose_unit=str(first_phase.unit),
+        regimen_name=regimen.name,
+        regimen_key=regimen.key,
+        regimen_version=regimen.version,
+        regimen_source=regimen.source[:300],
+        regimen=engine.regimen_to_data(regimen),
+        indication=indication,
+        started_on=started_on,
+        planned_until=default_horizon(started_on, today),
+        prescribed_by=actor,
+    )
+    plan = plan_for(course)
+    bulk_create_with_history(
+        _rows(course, plan.doses, version=1), m.PlannedDose, default_user=actor
+    )
+    return course
+
+
+@transaction.atomic
+def record_course_event(
+    course: m.TreatmentCourse,
+    *,
+    actor: m.User | None,
+    kind: str,
+    on: datetime.date,
+    reason: str = "",
+    make_up_on: datetime.date | None = None,
+    dose: Decimal | None = None,
+    dose_unit: str = "",
+    route: str = "",
+) -> m.CourseEvent:
+    """Record a missed dose, an advance, a change or a stop, and re-plan from its date."""
+    course = m.TreatmentCourse.objects.select_for_update().get(pk=course.pk)
+    if course.is_voided:
+        raise ValidationError("This course was voided; its plan cannot change.")
+    if course.status != CourseStatus.ACTIVE:
+        raise ValidationError(
+            f"This course is {course.get_status_display().lower()}; its plan cannot change."
+        )
+    if on < course.started_on:
+        raise ValidationError({"on": f"The course started on {course.started_on:%Y-%m-%d}."})
+    event = create_record(
+        m.CourseEvent,
+        actor=actor,
+        course=course,
+        kind=kind,
+        on=on,
+        reason=reason,
+        make_up_on=make_up_on,
+        dose=dose,
+        dose_unit=dose_unit,
+        route=route,
+        recorded_by=actor,
+    )
+    plan = plan_for(course)
+    pending = list(
+        course.planned_doses.active().filter(status=PlannedDoseStatus.PLANNED, due_on__gte=on)
+    )
+    for row in pending:
+        row.status = PlannedDoseStatus.SUPERSEDED
+    bulk_update_with_history(
+        pending,
+        m.PlannedDose,
+        ["status"],
+        default_user=actor,
+        default_change_reason=f"re-planned: {event}",
+    )
+    # Rows before the event date stay as they were; only the new plan's dates from it on are added.
+    kept = set(
+        course.planned_doses.active()
+        .exclude(status=PlannedDoseStatus.SUPERSEDED)
+        .values_list("number", "due_on")
+    )
+    version = (
+        course.planned_doses.order_by("-plan_version")
+        .values_list("plan_version", flat=True)
+        .first()
+        or 0
+    ) + 1
+    new = [d for d in plan.doses if d.date >= on and (d.sequence, d.date) not in kept]
+    bulk_create_with_history(
+        _rows(course, new, version=version),
+        m.PlannedDose,
+        default_user=actor,
+        default_change_reason=f"re-planned: {event}",
+    )
+    if kind == CourseEventKind.STOP:
+        course.status = CourseStatus.STOPPED
+        course.stopped_on = on
+        course.stop_reason = reason
+        save_record(course, actor=actor)
+    return event
+
+
+@transaction.atomic
+def record_administration(
+    planned: m.PlannedDose,
+    *,
+    actor: m.User | None,
+    given_on: datetime.date,
+    location: str,
+    site: str = "",
+    lot_number: str = "",
+    given_by: m.User | None = None,
+    given_by_name: str = "",
+    notes: str = "",
+) -> m.DoseAdministration:
+    """Record a planned dose as given (by whom, where, which site and lot)."""
+    planned = m.PlannedDose.objects.select_for_update().select_related("course").get(pk=planned.pk)
+    if planned.status not in (PlannedDoseStatus.PLANNED, PlannedDoseStatus.MISSED):
+        raise ValidationError(
+            f"Dose {planned.number} is {planned.get_status_display().lower()}; it cannot be given."
+        )
+    administration = create_record(
+        m.DoseAdministration,
+        actor=actor,
+        course=planned.course,
+        planned_dose=planned,
+        given_on=given_on,
+        given_by=given_by,
+        given_by_name=given_by_name,
+        location=location,
+        site=site,
+        lot_number=lot_number,
+        dose=planned.dose,
+        dose_unit=planned.dose_unit,
+        route=planned.route,
+        notes=notes,
+    )
+    planned.status = PlannedDoseStatus.GIVEN
+    save_record(planned, actor=actor)
+    return administration
