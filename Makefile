@@ -10,7 +10,7 @@ PORT ?= 8000
 RUN_ENV := DJANGO_DEBUG=1
 MANAGE := $(RUN_ENV) $(BIN)/python manage.py
 
-.PHONY: install run test test-postgres lint format migrations-check ci demo clean
+.PHONY: install run test test-clinical test-postgres lint format migrations-check ci clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
@@ -43,6 +43,11 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+# The clinical core's tests with Django switched off: no settings, no database.
+test-clinical: install
+	$(BIN)/pytest -p no:django tests/clinical -q
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -1,13 +1,24 @@
 """Shared fixtures: two clinics and the personas of QUALITY.md (staff of clinic 1 and 2, a lead, an
-administrator, guardians of infants A and B)."""
+administrator, guardians of infants A and B).
+
+Nothing Django is imported at module level, so tests/clinical also runs with Django switched off
+(`pytest -p no:django tests/clinical`), proving the clinical core needs no database.
+"""
 
 from __future__ import annotations
 
 import datetime
+import importlib
 
 import pytest
 
-from tests import factories as f
+
+class _LazyFactories:
+    def __getattr__(self, name):
+        return getattr(importlib.import_module("tests.factories"), name)
+
+
+f = _LazyFactories()
 
 
 @pytest.fixture

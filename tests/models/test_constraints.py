@@ -53,7 +53,12 @@ def test_visit_before_birth_is_refused_and_nothing_saved(infant, staff):
         (
             m.TreatmentCourse,
             "started_on",
-            {"drug": "hydroxocobalamin", "route": "intramuscular", "dose": Decimal("1"), "dose_unit": "mg"},
+            {
+                "drug": "hydroxocobalamin",
+                "route": "intramuscular",
+                "dose": Decimal("1"),
+                "dose_unit": "mg",
+            },
         ),
     ],
 )
