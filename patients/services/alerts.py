@@ -1,0 +1,440 @@
+"""Alerts: the safety rules and the overdue items of the monitoring plan, kept in step with the record.
+
+Sources: the rules are the clinical core's, from CLINICAL.md section 4: ``patients.clinical.safety``
+(folic acid before B12, seeds 003 and 004; potassium within 48 hours in a severely anaemic infant,
+hydroxocobalamin label and seed 003; tremor or myoclonus after the first dose, seed 000 and
+Klin Padiatr 2023) and ``patients.clinical.monitoring`` (the monitoring table of the same section).
+This module gathers their inputs from the record, and stores what they say.
+
+An alert is identified by its code: one open alert per infant and code (a database constraint).
+A refresh creates the alerts that are new, rewrites the text of open ones whose facts changed
+(history keeps the old text), and resolves those whose rule no longer fires. Nothing is deleted,
+so the record shows what was raised, when, and who acknowledged it.
+
+Times. Rules count hours from the first B12 dose, but the record often has only dates: a dose
+recorded through the usual path has ``given_on`` without ``given_at``, and a lab result may lack
+``collected_time`` (clinic local time). A missing time is read as the whole clinic day:
+
+- the first dose is taken at the start of its day (00:00 clinic time) for the deadline and the
+  day counts, so the 48-hour deadline shown to staff is never later than the true one;
+- a potassium result counts only when it certainly falls within 48 hours after the first dose,
+  whatever the missing times were. A same-day potassium of unknown order may be the baseline
+  drawn before the dose, which cannot show the fall (hydroxocobalamin label), so it does not
+  silence the alert.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.utils import timezone
+
+from patients import models as m
+from patients.clinical import monitoring, safety
+from patients.clinical.ages import DENVER_II_CORRECTION, days_born_early
+from patients.clinical.labs import DEFAULT_CATALOGUE, LabValue
+from patients.models.imaging import BodySite, Modality
+from patients.models.interpretation import AlertSeverity
+from patients.models.labs import Analyte
+from patients.models.people import FollowUpStatus
+from patients.models.treatment import PlannedDoseStatus
+
+logger = logging.getLogger(__name__)
+
+#: Stored on every alert. Raise it when this module or the core rules it runs change meaning, so
+#: an alert always says which rules produced it.
+RULES_VERSION = "safety-1+monitoring-1"
+
+MONITORING_OVERDUE = "monitoring_overdue"
+
+# One fact, one alert: when a safety rule already speaks about a monitoring item, the overdue
+# item is not raised a second time beside it.
+_COVERED_BY_SAFETY: dict[str, frozenset[str]] = {
+    "potassium_48h": frozenset({"potassium_due", "potassium_missed"}),
+}
+
+_SEVERITY_ORDER = (safety.Severity.INFO, safety.Severity.WARNING, safety.Severity.URGENT)
+_SOURCE_LENGTH = m.Alert._meta.get_field("source").max_length
+
+
+@dataclass(frozen=True)
+class _Span:
+    """When something happened: an exact moment, or a whole clinic day when no time was recorded.
+
+    ``end`` is exclusive for a day (the next midnight) and equal to ``start`` for a moment.
+    """
+
+    start: datetime.datetime
+    end: datetime.datetime
+
+    @classmethod
+    def recorded(cls, day: datetime.date, time: datetime.time | None, zone: ZoneInfo) -> _Span:
+        if time is not None:
+            moment = datetime.datetime.combine(day, time, tzinfo=zone)
+            return cls(moment, moment)
+        return cls.day(day, zone)
+
+    @classmethod
+    def day(cls, day: datetime.date, zone: ZoneInfo) -> _Span:
+        return cls(
+            datetime.datetime.combine(day, datetime.time(), tzinfo=zone),
+            datetime.datetime.combine(
+                day + datetime.timedelta(days=1), datetime.time(), tzinfo=zone
+            ),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def refresh_alerts(infant: m.Infant, *, now: datetime.datetime) -> list[m.Alert]:
+    """Evaluate every rule for the infant at ``now`` (aware) and bring the stored alerts in step.
+
+    Returns the infant's open alerts after the refresh, most severe first. A voided infant's
+    record raises nothing, so its open alerts are resolved.
+    """
+    if timezone.is_naive(now):
+        raise ValueError("now must be timezone-aware")
+    # Holding the infant row serialises concurrent refreshes of one infant, which would otherwise
+    # both create the same new alert and trip the one-open-alert-per-rule constraint.
+    infant = (
+        m.Infant.objects.select_related("clinic").select_for_update(of=("self",)).get(pk=infant.pk)
+    )
+    zone = ZoneInfo(infant.clinic.time_zone)
+    # The rules read "today" from now's date, which is the clinic's date, not UTC's.
+    wanted = {} if infant.is_voided else _evaluate(infant, now=now.astimezone(zone), zone=zone)
+
+    open_alerts = {
+        a.code: a for a in m.Alert.objects.filter(infant=infant, resolved_at__isnull=True)
+    }
+    current = []
+    for code, alert in wanted.items():
+        row = open_alerts.pop(code, None)
+        if row is None:
+            row = m.Alert(infant=infant, code=code, raised_at=now, rules_version=RULES_VERSION)
+            _copy(alert, row)
+            row.full_clean()
+            row.save()
+        elif _copy(alert, row):
+            row.rules_version = RULES_VERSION
+            row._change_reason = "re-evaluated: the facts changed"
+            row.save(update_fields=["severity", "message", "evidence", "source", "rules_version"])
+        current.append(row)
+    for row in open_alerts.values():
+        row.resolved_at = now
+        row._change_reason = "resolved: the rule no longer applies"
+        row.save(update_fields=["resolved_at"])
+    return sorted(current, key=_most_severe_first)
+
+
+@transaction.atomic
+def acknowledge_alert(alert: m.Alert, *, actor: m.User, now: datetime.datetime) -> m.Alert:
+    """Record that a member of staff has seen the alert.
+
+    The conditional update keeps the first acknowledgement when two arrive together or a second
+    one follows. A resolved alert may still be acknowledged (staff saw it late); it stays resolved.
+    """
+    if timezone.is_naive(now):
+        raise ValueError("now must be timezone-aware")
+    claimed = m.Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=now, acknowledged_by=actor
+    )
+    alert.refresh_from_db()
+    if claimed:
+        # .update() bypasses signals, so the history row is written here, with the actor.
+        m.Alert.history.model.objects.create(  # type: ignore[attr-defined]
+            **{f.attname: getattr(alert, f.attname) for f in m.Alert._meta.concrete_fields},
+            history_date=now,
+            history_type="~",
+            history_user=actor,
+            history_change_reason="acknowledged",
+        )
+    return alert
+
+
+def open_alerts_for(infant: m.Infant) -> QuerySet[m.Alert]:
+    """The infant's unresolved alerts, urgent first, newest first within a severity."""
+    rank = Case(
+        When(severity=AlertSeverity.URGENT, then=Value(0)),
+        When(severity=AlertSeverity.WARNING, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return (
+        m.Alert.objects.filter(infant=infant, resolved_at__isnull=True)
+        .alias(rank=rank)
+        .order_by("rank", "-raised_at")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation: the record read into the core's plain values
+# --------------------------------------------------------------------------------------------
+
+
+def _evaluate(
+    infant: m.Infant, *, now: datetime.datetime, zone: ZoneInfo
+) -> dict[str, safety.Alert]:
+    courses = tuple(
+        safety.CourseStart(drug, started_on)
+        for drug, started_on in m.TreatmentCourse.objects.active()
+        .filter(infant=infant)
+        .values_list("drug", "started_on")
+    )
+    first_dose = _first_b12_dose(infant, zone)
+    if first_dose is None:
+        # Before any B12 dose only the folic acid rule can speak.
+        return _by_code(safety.evaluate_safety(safety.SafetyInputs(courses=courses), now=now))
+
+    deadline = first_dose.start + safety.POTASSIUM_WINDOW
+    potassium = tuple(_potassium_within_window(infant, first_dose, zone))
+    inputs = safety.SafetyInputs(
+        courses=courses,
+        first_dose_at=first_dose.start,
+        haemoglobin=tuple(_haemoglobin_until(infant, deadline.date(), zone)),
+        potassium_collected_at=potassium,
+        movements=tuple(
+            safety.MovementEvent(kind, onset_on, resolved_on)
+            for kind, onset_on, resolved_on in m.AdverseEvent.objects.active()
+            .filter(infant=infant, event_type__in=safety.MOVEMENT_KINDS)
+            .values_list("event_type", "onset_on", "resolved_on")
+        ),
+    )
+    alerts = list(safety.evaluate_safety(inputs, now=now))
+    # Overdue follow-up is the clinic's task only while it follows the infant.
+    if infant.follow_up_status == FollowUpStatus.ACTIVE:
+        raised = {a.code for a in alerts}
+        alerts += _overdue_monitoring(infant, first_dose, potassium, zone, now=now, raised=raised)
+    return _by_code(alerts)
+
+
+def _first_b12_dose(infant: m.Infant, zone: ZoneInfo) -> _Span | None:
+    """The first B12 dose given, or else the first one planned (its day, as a span)."""
+    given = (
+        m.DoseAdministration.objects.active()
+        .filter(
+            course__infant=infant,
+            course__voided_at__isnull=True,
+            course__drug__in=safety.B12_DRUGS,
+        )
+        .order_by("given_on", F("given_at").asc(nulls_first=True))
+        .values_list("given_on", "given_at")
+        .first()
+    )
+    if given is not None:
+        given_on, given_at = given
+        if given_at is not None:
+            moment = given_at.astimezone(zone)
+            return _Span(moment, moment)
+        return _Span.day(given_on, zone)
+    planned_on = (
+        m.PlannedDose.objects.active()
+        .filter(
+            course__infant=infant,
+            course__voided_at__isnull=True,
+            course__drug__in=safety.B12_DRUGS,
+            status__in=(PlannedDoseStatus.PLANNED, PlannedDoseStatus.GIVEN),
+        )
+        .order_by("due_on")
+        .values_list("due_on", flat=True)
+        .first()
+    )
+    return None if planned_on is None else _Span.day(planned_on, zone)
+
+
+def _potassium_within_window(
+    infant: m.Infant, first_dose: _Span, zone: ZoneInfo
+) -> Iterable[datetime.datetime]:
+    """Potassium collection times that certainly lie within 48 hours after the first dose.
+
+    Certain means: after the latest moment the dose can have been given, and no later than 48
+    hours after the earliest (module docstring). Such a time is also inside the window the core
+    computes from the start of the dose's span.
+    """
+    deadline = first_dose.start + safety.POTASSIUM_WINDOW
+    results = m.LabResult.objects.active().filter(
+        infant=infant,
+        analyte=Analyte.POTASSIUM,
+        collected_on__gte=first_dose.start.date(),
+        collected_on__lte=deadline.date(),
+    )
+    for result in results:
+        span = _Span.recorded(result.collected_on, result.collected_time, zone)
+        if first_dose.end <= span.start and span.end <= deadline:
+            yield span.start
+
+
+def _haemoglobin_until(
+    infant: m.Infant, last_day: datetime.date, zone: ZoneInfo
+) -> Iterable[safety.TimedLab]:
+    """Haemoglobin values up to the end of the potassium window; the core picks the last one
+    before the first dose and any in the 48 hours after it.
+
+    A missing time is read as the start of the day, so a blood count from the first dose's day
+    is taken as the baseline (the last one before the dose): either way severity is judged on it.
+    """
+    accepted = {unit.unit for unit in DEFAULT_CATALOGUE.analyte(Analyte.HAEMOGLOBIN).units}
+    results = m.LabResult.objects.active().filter(
+        infant=infant,
+        analyte=Analyte.HAEMOGLOBIN,
+        value__isnull=False,
+        collected_on__lte=last_day,
+    )
+    for result in results:
+        if result.unit not in accepted:
+            # The core cannot compare it with the threshold; log rather than fail the refresh,
+            # which would also silence every other rule for this infant.
+            logger.warning("haemoglobin %s in unreadable unit %r skipped", result.pk, result.unit)
+            continue
+        # The column keeps four decimals; the evidence shows the value as the laboratory gave it.
+        value = Decimal(f"{result.value.normalize():f}")
+        yield safety.TimedLab(
+            LabValue(Analyte.HAEMOGLOBIN, value, result.unit, result.comparator),
+            _Span.recorded(result.collected_on, result.collected_time, zone).start,
+        )
+
+
+def _overdue_monitoring(
+    infant: m.Infant,
+    first_dose: _Span,
+    potassium: tuple[datetime.datetime, ...],
+    zone: ZoneInfo,
+    *,
+    now: datetime.datetime,
+    raised: set[str],
+) -> list[safety.Alert]:
+    """One warning per monitoring item whose window has closed without what it needs."""
+    mri_dates = list(
+        m.ImagingStudy.objects.active()
+        .filter(infant=infant, modality=Modality.MRI, body_site=BodySite.BRAIN)
+        .order_by("performed_on")
+        .values_list("performed_on", flat=True)
+    )
+    plan = monitoring.plan_monitoring(
+        first_dose_at=first_dose.start,
+        birth_date=infant.birth_date,
+        correction_days=_denver_correction_days(infant),
+        first_scan_date=mri_dates[0] if mri_dates else None,
+    )
+    labs = [
+        monitoring.RecordedLab(analyte, _Span.recorded(collected_on, collected_time, zone).start)
+        for analyte, collected_on, collected_time in m.LabResult.objects.active()
+        .filter(infant=infant)
+        .exclude(analyte=Analyte.POTASSIUM)
+        .values_list("analyte", "collected_on", "collected_time")
+    ]
+    # Potassium under the same reading as the safety rule, so the two never disagree.
+    labs += [monitoring.RecordedLab(Analyte.POTASSIUM, at) for at in potassium]
+    record = monitoring.MonitoringRecord(
+        labs=tuple(labs),
+        mri_dates=tuple(mri_dates),
+        denver_dates=tuple(
+            m.DenverAssessment.objects.active()
+            .filter(infant=infant)
+            .values_list("assessed_on", flat=True)
+        ),
+        growth_dates=tuple(
+            m.GrowthMeasurement.objects.active()
+            .filter(infant=infant)
+            .values_list("measured_on", flat=True)
+        ),
+    )
+    alerts = []
+    for state in monitoring.evaluate_plan(plan, record, today=now.date(), now=now):
+        item = state.item
+        if state.status is not monitoring.ItemStatus.OVERDUE:
+            continue
+        if raised & _COVERED_BY_SAFETY.get(item.code, frozenset()):
+            continue
+        alerts.append(_overdue_alert(item, state.missing, first_dose))
+    return alerts
+
+
+def _denver_correction_days(infant: m.Infant) -> int:
+    # The plan applies the age limit itself; the gestation threshold is the Denver II module's.
+    gestation = infant.gestational_age_days
+    if gestation is None or gestation > DENVER_II_CORRECTION.corrects_up_to_gestation_days:
+        return 0
+    return days_born_early(gestation)
+
+
+def _overdue_alert(
+    item: monitoring.MonitoringItem, missing: tuple[str, ...], first_dose: _Span
+) -> safety.Alert:
+    if item.due_by is not None:
+        when = f"due by {item.due_by.isoformat()}"
+    elif item.window_end is None:
+        when = f"due from {item.window_start.isoformat()}"
+    else:
+        when = f"due {item.window_start.isoformat()} to {item.window_end.isoformat()}"
+    return safety.Alert(
+        code=f"{MONITORING_OVERDUE}:{item.code}",
+        severity=safety.Severity.WARNING,
+        message=f"Overdue: {item.what} ({when}).",
+        evidence=(
+            f"first dose {first_dose.start.isoformat()}",
+            when,
+            *(f"no {label} recorded in the window" for label in missing),
+        ),
+        source=item.source,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Storing
+# --------------------------------------------------------------------------------------------
+
+
+def _by_code(alerts: Iterable[safety.Alert]) -> dict[str, safety.Alert]:
+    """One alert per code, as stored: two tremor episodes make one alert telling both."""
+    merged: dict[str, safety.Alert] = {}
+    for alert in alerts:
+        earlier = merged.get(alert.code)
+        if earlier is None:
+            merged[alert.code] = alert
+            continue
+        merged[alert.code] = safety.Alert(
+            code=alert.code,
+            severity=max(earlier.severity, alert.severity, key=_SEVERITY_ORDER.index),
+            message=f"{earlier.message}\n{alert.message}",
+            evidence=earlier.evidence + alert.evidence,
+            source=earlier.source,
+        )
+    return merged
+
+
+def _copy(alert: safety.Alert, row: m.Alert) -> bool:
+    """Write the rule's verdict onto the row; True when anything changed."""
+    values = {
+        "severity": str(alert.severity),
+        "message": alert.message,
+        "evidence": list(alert.evidence),
+        "source": alert.source[:_SOURCE_LENGTH],
+    }
+    changed = any(getattr(row, name) != value for name, value in values.items())
+    for name, value in values.items():
+        setattr(row, name, value)
+    return changed or row.rules_version != RULES_VERSION
+
+
+def _most_severe_first(alert: m.Alert) -> tuple[int, float]:
+    return (-_SEVERITY_ORDER.index(safety.Severity(alert.severity)), -alert.raised_at.timestamp())
+
+
+__all__ = [
+    "MONITORING_OVERDUE",
+    "RULES_VERSION",
+    "acknowledge_alert",
+    "open_alerts_for",
+    "refresh_alerts",
+]
