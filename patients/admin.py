@@ -396,18 +396,58 @@ class VisitAdmin(InfantRecordAdmin):
     autocomplete_fields = ["infant", "clinician"]
 
 
+class GrowthScoreInline(admin.TabularInline):
+    """Computed by the clinical core with the reference that produced it; never typed in."""
+
+    model = m.GrowthScore
+    extra = 0
+    can_delete = False
+    fields = [
+        "reference_name",
+        "indicator",
+        "z",
+        "centile",
+        "status",
+        "restricted_calculation",
+        "implausible",
+        "corrected_age_used",
+        "reference_version",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(m.GrowthMeasurement)
 class GrowthMeasurementAdmin(InfantRecordAdmin):
     list_display = ["measured_on", "infant", "weight_kg", "length_cm", "head_circumference_cm"]
     date_hierarchy = "measured_on"
     raw_id_fields = ["visit"]
+    inlines = [GrowthScoreInline]
 
 
 @admin.register(m.LabResult)
 class LabResultAdmin(InfantRecordAdmin):
     clinic_lookups = ("infant__clinic", "mother__clinic")
-    list_display = ["collected_on", "subject", "analyte", "result", "flag", "reference"]
-    list_filter = ["analyte", "flag", "specimen"]
+    list_display = [
+        "collected_on",
+        "subject",
+        "analyte",
+        "result",
+        "flag",
+        "reference",
+        "b12_status",
+    ]
+    list_filter = ["analyte", "flag", "b12_status", "specimen"]
+    readonly_fields = [
+        "canonical_value",
+        "canonical_unit",
+        "flag",
+        "flag_rule",
+        "b12_status",
+        "b12_threshold_set",
+    ]
     search_fields = ["infant__family_name", "infant__record_number", "mother__family_name"]
     autocomplete_fields = ["infant", "mother"]
     raw_id_fields = ["visit"]
@@ -477,8 +517,16 @@ class DenverSectorInline(ScopedInline):
 @admin.register(m.DenverAssessment)
 class DenverAssessmentAdmin(InfantRecordAdmin):
     list_display = ["assessed_on", "infant", "test_result", "age_line_months", "norm_version"]
-    list_filter = ["test_result"]
-    readonly_fields = ["age_line_months", "age_corrected", "norm_version", "test_result"]
+    list_filter = ["test_result", "norm_version"]
+    readonly_fields = [
+        "age_line_months",
+        "age_corrected",
+        "norm_version",
+        "rules_version",
+        "test_result",
+        "recommendation",
+        "sector_summaries",
+    ]
     raw_id_fields = ["visit"]
     autocomplete_fields = ["infant", "examiner"]
     inlines = [DenverSectorInline, DenverItemInline]
@@ -502,8 +550,9 @@ class DenverSectorFindingAdmin(ScopedAdmin):
 
 @admin.register(m.MilestoneAttainment)
 class MilestoneAttainmentAdmin(InfantRecordAdmin):
-    list_display = ["infant", "milestone", "attained_age_months", "attained_on", "source"]
-    list_filter = ["milestone", "source"]
+    list_display = ["infant", "milestone", "attained_age_months", "attained_on", "source", "timing"]
+    list_filter = ["milestone", "source", "timing"]
+    readonly_fields = ["timing", "age_used_months", "age_corrected", "window_reference"]
 
 
 # --- treatment -----------------------------------------------------------------------------------
@@ -633,3 +682,86 @@ class AdverseEventAdmin(InfantRecordAdmin):
 class ProcedureAdmin(InfantRecordAdmin):
     list_display = ["performed_on", "infant", "kind", "outcome"]
     list_filter = ["kind"]
+
+
+# --- reference data and alerts --------------------------------------------------------------------
+
+
+@admin.register(m.GrowthReference)
+class GrowthReferenceAdmin(ScopedAdmin):
+    clinic_lookups = ("clinic",)
+    configuration = True
+    list_display = ["name", "version", "clinic", "is_active", "source"]
+    list_filter = ["clinic", "is_active"]
+
+
+@admin.register(m.LabReferenceRange)
+class LabReferenceRangeAdmin(ScopedAdmin):
+    clinic_lookups = ("clinic",)
+    configuration = True
+    list_display = [
+        "analyte",
+        "low",
+        "high",
+        "unit",
+        "age_from_days",
+        "age_until_days",
+        "sex",
+        "lab_name",
+        "clinic",
+    ]
+    list_filter = ["analyte", "clinic"]
+
+
+@admin.register(m.DenverNormTable)
+class DenverNormTableAdmin(SimpleHistoryAdmin):
+    """Tables are imported with `manage.py import_denver_norms` and never edited in place."""
+
+    list_display = ["version", "is_default", "imported_at", "imported_by"]
+    readonly_fields = ["version", "metadata", "items", "imported_at", "imported_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(m.Regimen)
+class RegimenAdmin(ScopedFormFieldsMixin, SimpleHistoryAdmin):
+    list_display = ["name", "version", "key", "clinic", "is_active"]
+    list_filter = ["is_active", "clinic"]
+    search_fields = ["name", "key"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser or administers(request.user):
+            return queryset
+        return queryset.filter(Q(clinic__isnull=True) | Q(clinic__in=clinics_for(request.user)))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(m.Alert)
+class AlertAdmin(ScopedAdmin):
+    clinic_lookups = ("infant__clinic",)
+    list_display = ["raised_at", "infant", "severity", "message", "acknowledged_at", "resolved_at"]
+    list_filter = ["severity", "code"]
+    list_select_related = ["infant"]
+    readonly_fields = [
+        "infant",
+        "code",
+        "severity",
+        "message",
+        "evidence",
+        "source",
+        "rules_version",
+        "raised_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "resolved_at",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False

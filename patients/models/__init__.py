@@ -17,6 +17,14 @@ from patients.models.development import (
     MilestoneAttainment,
 )
 from patients.models.imaging import ImagingFinding, ImagingStudy
+from patients.models.interpretation import (
+    Alert,
+    DenverNormTable,
+    GrowthReference,
+    GrowthScore,
+    LabReferenceRange,
+    Regimen,
+)
 from patients.models.labs import LabResult, QualitativeFinding
 from patients.models.people import (
     Consent,
@@ -27,6 +35,7 @@ from patients.models.people import (
     Mother,
     PresentingSign,
 )
+from patients.models.reminders import CalendarFeed, PlannedMessage
 from patients.models.treatment import (
     AdverseEvent,
     CourseEvent,
@@ -39,6 +48,8 @@ from patients.models.visits import GrowthMeasurement, Visit
 
 __all__ = [
     "AdverseEvent",
+    "Alert",
+    "CalendarFeed",
     "Clinic",
     "ClinicHoliday",
     "ClinicMembership",
@@ -50,22 +61,28 @@ __all__ = [
     "CourseEvent",
     "DenverAssessment",
     "DenverItemResult",
+    "DenverNormTable",
     "DenverSectorFinding",
     "DoseAdministration",
     "GrowthMeasurement",
+    "GrowthReference",
+    "GrowthScore",
     "Guardian",
     "ImagingFinding",
     "ImagingStudy",
     "Infant",
     "InfantGuardian",
+    "LabReferenceRange",
     "LabResult",
     "MaternalSupplementation",
     "MilestoneAttainment",
     "Mother",
     "PlannedDose",
+    "PlannedMessage",
     "PresentingSign",
     "Procedure",
     "QualitativeFinding",
+    "Regimen",
     "Role",
     "TreatmentCourse",
     "User",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
+import zoneinfo
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from patients.models.validators import validate_time_zone
@@ -48,6 +51,15 @@ class Clinic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def today(self) -> datetime.date:
+        """Today on the clinic's calendar: an entry typed just after midnight in Istanbul belongs
+        to that day there, while the server's UTC date is still yesterday."""
+        return timezone.localdate(timezone=self.zone)
 
 
 class Weekday(models.IntegerChoices):

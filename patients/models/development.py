@@ -60,7 +60,14 @@ class DenverAssessment(ClinicalRecord):
     age_line_months = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     age_corrected = models.BooleanField(null=True, blank=True)
     norm_version = models.CharField(max_length=80, blank=True)
+    rules_version = models.CharField(max_length=40, blank=True)
     test_result = models.CharField(max_length=12, choices=DenverTestResult.choices, blank=True)
+    recommendation = models.CharField(max_length=120, blank=True)
+    sector_summaries = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Per sector: counts per interpretation and the developmental age.",
+    )
     notes = models.TextField(blank=True)
 
     class Meta:
@@ -154,6 +161,14 @@ class Milestone(models.TextChoices):
     FIRST_WORDS = "first_words", "First words"
 
 
+class MilestoneTiming(models.TextChoices):
+    EARLY = "early", "Early"
+    ON_TIME = "on_time", "Within the window"
+    LATE = "late", "Late"
+    NOT_YET_ATTAINED = "not_yet_attained", "Not yet attained"
+    ABSENT_NOT_ABNORMAL_ALONE = "absent_not_abnormal_alone", "Absent (not abnormal alone)"
+
+
 class MilestoneSource(models.TextChoices):
     OBSERVED = "observed", "Observed by staff"
     REPORTED = "reported", "Reported by parents"
@@ -170,6 +185,11 @@ class MilestoneAttainment(ClinicalRecord):
     attained_on = models.DateField(null=True, blank=True)
     source = models.CharField(max_length=10, choices=MilestoneSource.choices)
     notes = models.CharField(max_length=300, blank=True)
+    # The window it was judged against (patients.clinical.milestones), stored with its version.
+    timing = models.CharField(max_length=30, choices=MilestoneTiming.choices, blank=True)
+    age_used_months = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    age_corrected = models.BooleanField(null=True, blank=True)
+    window_reference = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["infant", "milestone"]

@@ -112,9 +112,23 @@ class LabResult(ClinicalRecord):
         blank=True,
         help_text="Whose range: the printed laboratory range or a catalogue default.",
     )
+    lab_name = models.CharField(
+        max_length=120, blank=True, help_text="The laboratory that reported it."
+    )
+    # What the clinical core made of it, with the rule version (patients.clinical.labs).
+    canonical_value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    canonical_unit = models.CharField(max_length=20, blank=True)
     flag = models.CharField(max_length=14, choices=LabFlag.choices, blank=True)
     flag_rule = models.CharField(
         max_length=100, blank=True, help_text="Rule and version that set the flag."
+    )
+    b12_status = models.CharField(
+        max_length=14,
+        blank=True,
+        help_text="Deficient, indeterminate, unlikely... (B12, holoTC, homocysteine).",
+    )
+    b12_threshold_set = models.CharField(
+        max_length=120, blank=True, help_text="The threshold set that decided it."
     )
     notes = models.CharField(max_length=300, blank=True)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -30,6 +32,14 @@ class Guardian(ClinicalRecord):
     sms_enabled = models.BooleanField(default=True, verbose_name="SMS reminders")
     email_enabled = models.BooleanField(default=True, verbose_name="e-mail reminders")
     calendar_enabled = models.BooleanField(default=False, verbose_name="calendar feed")
+    # Local times in the guardian's zone. The defaults are the evening before at 19:00 and the
+    # morning of at 08:00; a blank time switches that reminder off.
+    evening_reminder_at = models.TimeField(null=True, blank=True, default=datetime.time(19, 0))
+    morning_reminder_at = models.TimeField(null=True, blank=True, default=datetime.time(8, 0))
+    # No message arrives inside quiet hours; one due then waits for their end. The default night
+    # (22:00-07:00) is a clinic convention the guardian changes on the preferences page.
+    quiet_hours_start = models.TimeField(null=True, blank=True, default=datetime.time(22, 0))
+    quiet_hours_end = models.TimeField(null=True, blank=True, default=datetime.time(7, 0))
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]

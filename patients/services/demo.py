@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
@@ -22,11 +23,23 @@ from django.db import transaction
 from patients import models as m
 from patients.clinical.regimens import load_shipped_regimens
 from patients.models.clinics import Role
+from patients.services.alerts import refresh_alerts
+from patients.services.development import record_milestone
+from patients.services.growth import record_growth
+from patients.services.labs import record_lab_result
 from patients.services.records import create_record
 from patients.services.roles import add_membership, sync_role_groups
 from patients.services.treatment import record_administration, record_course_event, start_course
 
 CLINIC_NAME = "Demo Paediatric Neurology Clinic"
+LABORATORY = "Hospital laboratory (seed 000)"
+# The ranges seed 000's laboratory printed beside its results ("<150 pg/mL N:197-866",
+# "folate >15 N:3-14"), kept as the clinic's ranges for that laboratory so every later result
+# from it is flagged against them.
+LABORATORY_RANGES = (
+    ("b12", "pg/mL", "197", "866"),
+    ("folate", "ng/mL", "3", "14"),
+)
 PATIENT_1_BIRTH = datetime.date(2023, 9, 4)
 PATIENT_2_BIRTH = datetime.date(2023, 2, 20)
 
@@ -111,10 +124,28 @@ class _Story:
     def add(self, model, **fields):
         return create_record(model, actor=self.actor, **fields)
 
+    def growth(self, infant: m.Infant, **fields) -> m.GrowthMeasurement:
+        return record_growth(infant=infant, actor=self.actor, today=self.today, **fields)
+
+    def milestone(
+        self, infant: m.Infant, milestone: str, age_months: str, **fields
+    ) -> m.MilestoneAttainment:
+        return record_milestone(
+            infant=infant,
+            actor=self.actor,
+            milestone=milestone,
+            attained_age_months=Decimal(age_months),
+            source="reported",
+            today=self.today,
+            **fields,
+        )
+
     def labs(self, *, infant=None, mother=None, visit=None, on: datetime.date, results) -> None:
         for analyte, comparator, value, unit, low, high, extra in results:
-            self.add(
-                m.LabResult,
+            record_lab_result(
+                actor=self.actor,
+                today=self.today,
+                lab_name=LABORATORY,
                 infant=infant,
                 mother=mother,
                 visit=visit,
@@ -204,9 +235,8 @@ def _patient_1(story: _Story, clinic: m.Clinic, guardian: m.Guardian) -> None:
         "mass, thyroid function) normal apart from the urine organic acids. Homocysteine could not be "
         "measured on admission.",
     )
-    story.add(
-        m.GrowthMeasurement,
-        infant=infant,
+    story.growth(
+        infant,
         visit=admission,
         measured_on=admitted,
         weight_kg=Decimal("8.6"),
@@ -323,35 +353,10 @@ def _patient_1(story: _Story, clinic: m.Clinic, guardian: m.Guardian) -> None:
         ],
     )
 
-    story.add(
-        m.MilestoneAttainment,
-        infant=infant,
-        milestone="head_control",
-        attained_age_months=Decimal("4"),
-        source="reported",
-    )
-    story.add(
-        m.MilestoneAttainment,
-        infant=infant,
-        milestone="first_words",
-        attained_age_months=Decimal("17"),
-        source="reported",
-        notes="Talked in reliable words.",
-    )
-    story.add(
-        m.MilestoneAttainment,
-        infant=infant,
-        milestone="sitting_without_support",
-        attained_age_months=Decimal("18"),
-        source="reported",
-    )
-    story.add(
-        m.MilestoneAttainment,
-        infant=infant,
-        milestone="standing_with_assistance",
-        attained_age_months=Decimal("18"),
-        source="reported",
-    )
+    story.milestone(infant, "head_control", "4")
+    story.milestone(infant, "first_words", "17", notes="Talked in reliable words.")
+    story.milestone(infant, "sitting_without_support", "18")
+    story.milestone(infant, "standing_with_assistance", "18")
 
     repeat_mri = story.add(
         m.ImagingStudy,
@@ -461,9 +466,8 @@ def _patient_2(story: _Story, clinic: m.Clinic, guardian: m.Guardian) -> None:
         "admission. Metabolic screening (blood gases, ammonium, lactate, lipids, tandem mass with "
         "normal C3, thyroid function) normal. Urine methylmalonic acid and homocysteine not done.",
     )
-    story.add(
-        m.GrowthMeasurement,
-        infant=infant,
+    story.growth(
+        infant,
         visit=admission,
         measured_on=admitted,
         weight_kg=Decimal("5.6"),
@@ -603,27 +607,9 @@ def _patient_2(story: _Story, clinic: m.Clinic, guardian: m.Guardian) -> None:
         notes="Active and alert.",
     )
 
-    story.add(
-        m.MilestoneAttainment,
-        infant=infant,
-        milestone="sitting_without_support",
-        attained_age_months=Decimal("15"),
-        source="reported",
-    )
-    story.add(
-        m.MilestoneAttainment,
-        infant=infant,
-        milestone="standing_with_assistance",
-        attained_age_months=Decimal("17"),
-        source="reported",
-    )
-    story.add(
-        m.MilestoneAttainment,
-        infant=infant,
-        milestone="first_words",
-        attained_age_months=Decimal("18"),
-        source="reported",
-    )
+    story.milestone(infant, "sitting_without_support", "15")
+    story.milestone(infant, "standing_with_assistance", "17")
+    story.milestone(infant, "first_words", "18")
 
     repeat_mri = story.add(
         m.ImagingStudy,
@@ -676,6 +662,19 @@ def load_demo(*, today: datetime.date) -> DemoResult:
         name=CLINIC_NAME, defaults={"time_zone": "Europe/Istanbul"}
     )
 
+    for analyte, unit, low, high in LABORATORY_RANGES:
+        m.LabReferenceRange.objects.get_or_create(
+            clinic=clinic,
+            analyte=analyte,
+            unit=unit,
+            lab_name=LABORATORY,
+            defaults={
+                "low": Decimal(low),
+                "high": Decimal(high),
+                "source": "Printed by the laboratory (seed 000)",
+            },
+        )
+
     users: dict[str, m.User] = {}
     for spec in DEMO_USERS:
         user = m.User.objects.filter(username=spec.username).first()
@@ -702,4 +701,8 @@ def load_demo(*, today: datetime.date) -> DemoResult:
             continue
         build(story, clinic, _guardian(guardian_user, phone))
         created += 1
+    # Alerts as they stand on the day the demo is loaded (noon, clinic time).
+    noon = datetime.datetime.combine(today, datetime.time(12), tzinfo=ZoneInfo(clinic.time_zone))
+    for infant in clinic.infants.filter(record_number__in=["S000-P1", "S000-P2"]):
+        refresh_alerts(infant, now=noon)
     return DemoResult(clinic=clinic, users=DEMO_USERS, infants_created=created)

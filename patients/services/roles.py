@@ -35,6 +35,8 @@ CLINICAL_MODELS = (
     "doseadministration",
     "adverseevent",
     "procedure",
+    "growthscore",
+    "alert",
 )
 CONFIGURATION_MODELS = (
     "clinic",
@@ -42,6 +44,10 @@ CONFIGURATION_MODELS = (
     "clinicholiday",
     "clinicmembership",
     "user",
+    "regimen",
+    "growthreference",
+    "labreferencerange",
+    "denvernormtable",
 )
 
 GROUP_NAMES = {
@@ -63,7 +69,8 @@ def sync_role_groups() -> None:
     clinical = _permissions(CLINICAL_MODELS, ("view", "add", "change"))
     plan = {
         Role.STAFF: clinical,
-        Role.LEAD: clinical + _permissions(("clinic", "clinicmembership"), ("view",)),
+        Role.LEAD: clinical
+        + _permissions(("clinic", "clinicmembership", "regimen", "denvernormtable"), ("view",)),
         Role.ADMINISTRATOR: _permissions(CONFIGURATION_MODELS, ("view", "add", "change")),
     }
     for role, permissions in plan.items():

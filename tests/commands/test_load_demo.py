@@ -219,3 +219,40 @@ def test_command_prints_the_credentials_and_refuses_production(db, capsys, setti
     settings.DEBUG = False
     with pytest.raises(CommandError, match="published passwords"):
         call_command("load_demo")
+
+
+def test_what_the_clinical_core_made_of_the_case_reports(demo):
+    """CLINICAL.md section 6: patient 2 is below the 3rd WHO centile on all three indicators;
+    patient 1 is reported as WHO gives him (about the 15th / 38th / 48th), not as the paper's charts."""
+    p2 = infant("S000-P2").growth_measurements.get().scores.filter(reference_name__startswith="WHO")
+    z = {s.indicator: s for s in p2}
+    assert all(z[i].centile < 3 for i in ("wfa", "lfa", "hcfa"))
+    assert float(z["wfa"].z) == pytest.approx(-3.2, abs=0.15)
+    assert float(z["lfa"].z) == pytest.approx(-4.2, abs=0.15)
+    p1 = {s.indicator: s for s in infant("S000-P1").growth_measurements.get().scores.all()}
+    centiles = [float(p1[i].centile) for i in ("wfa", "lfa", "hcfa")]
+    assert centiles == pytest.approx([15, 38, 48], abs=1.5)  # 366 days old: 2024 is a leap year
+
+    b12 = infant("S000-P1").lab_results.get(analyte="b12", collected_on=D(2024, 9, 4))
+    assert (b12.flag, b12.b12_status) == ("low", "deficient")
+    assert b12.b12_threshold_set
+    follow_up = infant("S000-P1").lab_results.get(analyte="b12", collected_on=D(2024, 10, 9))
+    assert follow_up.flag == "high"  # 1068 pg/mL against the printed 197-866
+
+    timing = dict(infant("S000-P2").milestones.values_list("milestone", "timing"))
+    assert timing["sitting_without_support"] == "late"  # 15 months; the WHO window ends at 9.2
+    assert timing["standing_with_assistance"] == "late"  # 17 months; ends at 11.4
+
+
+def test_the_demo_raises_the_alerts_its_records_call_for(demo):
+    codes = set(
+        infant("S000-P2").alerts.filter(resolved_at__isnull=True).values_list("code", flat=True)
+    )
+    # Hb 6.7 g/dL and no potassium within 48 hours of the first dose (the paper reports none).
+    assert "potassium_missed" in codes
+
+
+def test_migrate_installs_the_shipped_regimens_and_the_denver_table(db):
+    keys = set(m.Regimen.objects.filter(clinic__isnull=True).values_list("key", flat=True))
+    assert {"seed-000-patient-1", "seed-000-patient-2", "with-neurological-involvement"} <= keys
+    assert m.DenverNormTable.objects.get(is_default=True).version.startswith("denver-ii")
