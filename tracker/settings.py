@@ -171,6 +171,18 @@ PLANNING_HORIZON_MONTHS = env_int("PLANNING_HORIZON_MONTHS", default=12)
 EMBEDDED_JOBS: list[str] = []
 EMBEDDED_TICK_SECONDS = env_int("EMBEDDED_TICK_SECONDS", default=30)
 
+# Reminder channels (patients/notifications). SMS goes to the console by default; set
+# SMS_BACKEND to the provider adapter and its credentials in production.
+NOTIFICATION_BACKENDS = {
+    "sms": env_str("SMS_BACKEND", default="patients.notifications.sms.ConsoleSmsBackend"),
+    "email": "patients.notifications.email.DjangoEmailBackend",
+}
+SMS_FILE_PATH = env_str("SMS_FILE_PATH", default=str(BASE_DIR / "sms-outbox.jsonl"))
+SMS_PROVIDER_ACCOUNT = env_str("SMS_PROVIDER_ACCOUNT", default="")
+SMS_PROVIDER_TOKEN = env_str("SMS_PROVIDER_TOKEN", default="")
+SMS_PROVIDER_SENDER = env_str("SMS_PROVIDER_SENDER", default="")
+SMS_PROVIDER_BASE_URL = env_str("SMS_PROVIDER_BASE_URL", default="")
+
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     default="django.core.mail.backends.console.EmailBackend"

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 admin.site.site_header = "B12 infant follow-up"
@@ -9,4 +9,5 @@ admin.site.index_title = "Clinical record"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
     path("admin/", admin.site.urls),
+    path("", include("patients.urls")),
 ]
