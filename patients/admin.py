@@ -8,10 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from patients import models as m
 from patients.selectors import administers, clinics_for
+from patients.services.alerts import acknowledge_alert
 from patients.services.records import void_record
 
 
@@ -746,6 +748,7 @@ class RegimenAdmin(ScopedFormFieldsMixin, SimpleHistoryAdmin):
 @admin.register(m.Alert)
 class AlertAdmin(ScopedAdmin):
     clinic_lookups = ("infant__clinic",)
+    actions = ["acknowledge_selected"]
     list_display = ["raised_at", "infant", "severity", "message", "acknowledged_at", "resolved_at"]
     list_filter = ["severity", "code"]
     list_select_related = ["infant"]
@@ -762,6 +765,56 @@ class AlertAdmin(ScopedAdmin):
         "acknowledged_by",
         "resolved_at",
     ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Acknowledge selected alerts")
+    def acknowledge_selected(self, request, queryset):
+        now = timezone.now()
+        for alert in queryset.filter(acknowledged_at__isnull=True):
+            acknowledge_alert(alert, actor=request.user, now=now)
+        self.message_user(request, "Alerts acknowledged.", messages.SUCCESS)
+
+
+@admin.register(m.PlannedMessage)
+class PlannedMessageAdmin(ScopedAdmin):
+    """Every reminder of an infant with its status, attempts and provider id; read-only."""
+
+    clinic_lookups = ("infant__clinic",)
+    list_display = [
+        "due_at",
+        "infant",
+        "guardian",
+        "kind",
+        "channel",
+        "status",
+        "attempts",
+        "provider_message_id",
+        "last_error",
+    ]
+    list_filter = ["status", "channel", "kind"]
+    search_fields = ["infant__record_number", "infant__family_name", "provider_message_id"]
+    date_hierarchy = "due_at"
+    list_select_related = ["infant", "guardian__user"]
+    actions: list = []
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(m.CalendarFeed)
+class CalendarFeedAdmin(ScopedAdmin):
+    clinic_lookups = ("guardian__guardianships__infant__clinic",)
+    list_display = ["guardian", "created_at", "revoked_at"]
+    readonly_fields = ["guardian", "token", "created_at", "revoked_at"]
+    actions: list = []
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).distinct()
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -138,6 +138,34 @@ def refresh_alerts(infant: m.Infant, *, now: datetime.datetime) -> list[m.Alert]
 
 
 @transaction.atomic
+def refresh_alerts_after_commit(infant: m.Infant) -> None:
+    """Re-evaluate the infant's alerts once the current write is committed.
+
+    Called by the services that change what the rules read (labs, courses, doses), so a staff
+    member sees the alert on the next page load; a periodic job catches rules that fire by the
+    passing of time alone (48 hours without potassium, an overdue follow-up).
+    """
+    infant_id = infant.pk
+
+    def refresh() -> None:
+        current = m.Infant.objects.filter(pk=infant_id).select_related("clinic").first()
+        if current is not None:
+            refresh_alerts(current, now=timezone.now())
+
+    transaction.on_commit(refresh)
+
+
+def refresh_alerts_for_followed_infants(*, now: datetime.datetime | None = None, chunk: int = 500) -> int:
+    """The periodic pass: every infant in active follow-up, in chunks; returns how many."""
+    now = now or timezone.now()
+    count = 0
+    infants = m.Infant.objects.active().filter(follow_up_status="active").select_related("clinic")
+    for infant in infants.iterator(chunk_size=chunk):
+        refresh_alerts(infant, now=now)
+        count += 1
+    return count
+
+
 def acknowledge_alert(alert: m.Alert, *, actor: m.User, now: datetime.datetime) -> m.Alert:
     """Record that a member of staff has seen the alert.
 

@@ -25,6 +25,7 @@ from patients.clinical import labs as core
 from patients.clinical.ages import chronological_age_days
 from patients.models.labs import LabFlag, Specimen
 from patients.models.people import Sex
+from patients.services.alerts import refresh_alerts_after_commit
 from patients.services.records import save_record
 
 # A mother's age when her birth date is not recorded: the first day of adulthood (18 years of
@@ -130,7 +131,10 @@ def record_lab_result(
         _interpret_words(result)
     else:
         _interpret_value(result, catalogue_analyte, subject=subject)
-    return save_record(result, actor=actor)
+    saved = save_record(result, actor=actor)
+    if saved.infant_id:
+        refresh_alerts_after_commit(saved.infant)
+    return saved
 
 
 def lab_overrides_for(clinic: m.Clinic, *, analyte: str | None = None) -> list[core.ReferenceRange]:

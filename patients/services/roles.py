@@ -37,6 +37,8 @@ CLINICAL_MODELS = (
     "procedure",
     "growthscore",
     "alert",
+    "plannedmessage",
+    "calendarfeed",
 )
 CONFIGURATION_MODELS = (
     "clinic",

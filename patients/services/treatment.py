@@ -22,6 +22,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from patients import models as m
 from patients.clinical import regimens as engine
 from patients.models.treatment import CourseEventKind, CourseStatus, PlannedDoseStatus
+from patients.services.alerts import refresh_alerts_after_commit
 from patients.services.records import create_record, save_record
 
 
@@ -211,6 +212,7 @@ def record_course_event(
         course.stopped_on = on
         course.stop_reason = reason
         save_record(course, actor=actor)
+    refresh_alerts_after_commit(course.infant)
     return event
 
 
@@ -253,4 +255,5 @@ def record_administration(
     )
     planned.status = PlannedDoseStatus.GIVEN
     save_record(planned, actor=actor)
+    refresh_alerts_after_commit(planned.course.infant)
     return administration

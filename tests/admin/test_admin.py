@@ -88,3 +88,17 @@ def test_voiding_in_the_admin_asks_for_a_reason(client, demo):
     assert (growth.void_reason, growth.voided_by) == ("Scale not calibrated", demo)
     assert growth not in client.get(url).context["cl"].result_list
     assert growth in client.get(url + "?status=voided").context["cl"].result_list
+
+
+def test_staff_acknowledge_an_alert_in_the_admin(client, demo):
+    alert = m.Alert.objects.get(infant__record_number="S000-P2", code="potassium_missed")
+    client.force_login(demo)
+    page = client.get("/admin/patients/alert/")
+    assert alert in page.context["cl"].result_list
+    client.post(
+        "/admin/patients/alert/",
+        {"action": "acknowledge_selected", "_selected_action": [str(alert.pk)]},
+    )
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == demo and alert.acknowledged_at is not None
+    assert alert.resolved_at is None  # seen, but the rule still applies
