@@ -140,6 +140,49 @@ class _Story:
             **fields,
         )
 
+    def resolved_repeat_mri(
+        self, infant: m.Infant, on: datetime.date, *, compared_with: m.ImagingStudy, impression: str
+    ) -> m.ImagingStudy:
+        study = self.add(
+            m.ImagingStudy,
+            infant=infant,
+            modality="mri",
+            body_site="brain",
+            performed_on=on,
+            impression=impression,
+            compared_with=compared_with,
+            comparison="resolved",
+        )
+        self.add(
+            m.ImagingFinding,
+            study=study,
+            finding_type="no_abnormality",
+            region="whole_study",
+            side="na",
+            severity="na",
+        )
+        return study
+
+    def denver_reported_by_sector(
+        self, infant: m.Infant, on: datetime.date, *, delayed: tuple[str, ...], words: str
+    ) -> m.DenverAssessment:
+        """Seed 000 gives Denver II results only as sector conclusions; no item scores are invented."""
+        assessment = self.add(
+            m.DenverAssessment,
+            infant=infant,
+            assessed_on=on,
+            notes="Reported by sector only in the case report.",
+        )
+        for sector in delayed:
+            self.add(
+                m.DenverSectorFinding,
+                assessment=assessment,
+                sector=sector,
+                conclusion="delayed",
+                source_text=words,
+            )
+        return assessment
+
     def labs(self, *, infant=None, mother=None, visit=None, on: datetime.date, results) -> None:
         for analyte, comparator, value, unit, low, high, extra in results:
             record_lab_result(
@@ -358,39 +401,18 @@ def _patient_1(story: _Story, clinic: m.Clinic, guardian: m.Guardian) -> None:
     story.milestone(infant, "sitting_without_support", "18")
     story.milestone(infant, "standing_with_assistance", "18")
 
-    repeat_mri = story.add(
-        m.ImagingStudy,
-        infant=infant,
-        modality="mri",
-        body_site="brain",
-        performed_on=_months(birth, 20),
-        impression="Normal: complete regression of the cortical atrophy.",
+    story.resolved_repeat_mri(
+        infant,
+        _months(birth, 20),
         compared_with=first_mri,
-        comparison="resolved",
+        impression="Normal: complete regression of the cortical atrophy.",
     )
-    story.add(
-        m.ImagingFinding,
-        study=repeat_mri,
-        finding_type="no_abnormality",
-        region="whole_study",
-        side="na",
-        severity="na",
+    story.denver_reported_by_sector(
+        infant,
+        _months(birth, 36),
+        delayed=("language", "fine_motor_adaptive"),
+        words="retarded especially in language and fine motor abilities",
     )
-
-    denver = story.add(
-        m.DenverAssessment,
-        infant=infant,
-        assessed_on=_months(birth, 36),
-        notes="Reported by sector only in the case report.",
-    )
-    for sector in ("language", "fine_motor_adaptive"):
-        story.add(
-            m.DenverSectorFinding,
-            assessment=denver,
-            sector=sector,
-            conclusion="delayed",
-            source_text="retarded especially in language and fine motor abilities",
-        )
 
 
 def _patient_2(story: _Story, clinic: m.Clinic, guardian: m.Guardian) -> None:
@@ -611,39 +633,18 @@ def _patient_2(story: _Story, clinic: m.Clinic, guardian: m.Guardian) -> None:
     story.milestone(infant, "standing_with_assistance", "17")
     story.milestone(infant, "first_words", "18")
 
-    repeat_mri = story.add(
-        m.ImagingStudy,
-        infant=infant,
-        modality="mri",
-        body_site="brain",
-        performed_on=_months(birth, 21),
-        impression="Normal: the atrophy has disappeared.",
+    story.resolved_repeat_mri(
+        infant,
+        _months(birth, 21),
         compared_with=first_mri,
-        comparison="resolved",
+        impression="Normal: the atrophy has disappeared.",
     )
-    story.add(
-        m.ImagingFinding,
-        study=repeat_mri,
-        finding_type="no_abnormality",
-        region="whole_study",
-        side="na",
-        severity="na",
+    story.denver_reported_by_sector(
+        infant,
+        _months(birth, 42),
+        delayed=("language", "personal_social", "fine_motor_adaptive"),
+        words="retardation in language, personal-social and fine motor abilities",
     )
-
-    denver = story.add(
-        m.DenverAssessment,
-        infant=infant,
-        assessed_on=_months(birth, 42),
-        notes="Reported by sector only in the case report.",
-    )
-    for sector in ("language", "personal_social", "fine_motor_adaptive"):
-        story.add(
-            m.DenverSectorFinding,
-            assessment=denver,
-            sector=sector,
-            conclusion="delayed",
-            source_text="retardation in language, personal-social and fine motor abilities",
-        )
 
 
 @dataclass(frozen=True)
