@@ -1,7 +1,11 @@
 """URLs of the patients app."""
 
-from django.urls import path  # noqa: F401  (routes are added by the views that need them)
+from django.urls import path
+
+from patients.views.calendar import calendar_feed
 
 app_name = "patients"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("calendar/<str:token>.ics", calendar_feed, name="calendar-feed"),
+]

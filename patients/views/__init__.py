@@ -1,0 +1,1 @@
+"""Server-rendered views of the patients app (one module per area)."""
