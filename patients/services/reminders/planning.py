@@ -1,0 +1,455 @@
+"""Planning reminder rows from the current plan of an infant (REMINDERS.md 1, 2 and 5).
+
+The rows are the schedule. `plan_reminders` computes the set of messages the current plan wants
+(which guardian, which channel, which dose, which local time) and reconciles the stored rows with
+it in one transaction: it never edits a message that has left the building (sending, sent, failed,
+skipped), so re-planning after any change is always safe and running it twice changes nothing.
+
+Local time is computed, not scheduled: a reminder at 19:00 in Europe/Berlin is stored as 18:00Z in
+winter and 17:00Z in summer, because the UTC instant is derived per day with zoneinfo.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from patients.models import Consent, Guardian, Infant, PlannedDose, PlannedMessage, User
+from patients.models.people import ConsentPurpose, FollowUpStatus
+from patients.models.reminders import Channel, MessageKind, MessageStatus
+from patients.models.treatment import PlannedDoseStatus
+from patients.services.records import create_record, update_record
+
+# The kinds this module owns. Event messages (missed-dose follow-ups, new-plan announcements) are
+# facts about something that happened and are never cancelled by a re-plan of the schedule.
+PLANNED_KINDS = (MessageKind.DOSE_EVENING_BEFORE, MessageKind.DOSE_MORNING_OF)
+
+# What a guardian may change on the preferences page. Contact details are included because they
+# decide which channels can reach the guardian, hence which rows are planned.
+PREFERENCE_FIELDS = frozenset(
+    {
+        "language",
+        "time_zone",
+        "phone",
+        "email",
+        "sms_enabled",
+        "email_enabled",
+        "calendar_enabled",
+        "evening_reminder_at",
+        "morning_reminder_at",
+        "quiet_hours_start",
+        "quiet_hours_end",
+    }
+)
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """What a (re-)plan changed. `created` includes cancelled rows brought back to pending."""
+
+    created: int = 0
+    cancelled: int = 0
+    moved: int = 0
+    announced: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.cancelled or self.moved)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    key: str
+    guardian_id: uuid.UUID
+    planned_dose_id: uuid.UUID
+    kind: str
+    channel: str
+    due_at: datetime.datetime
+    event_on: datetime.date
+
+
+# --- pure helpers: local wall time -> UTC instant ------------------------------------------------
+
+
+def after_quiet_hours(
+    local: datetime.datetime, *, start: datetime.time | None, end: datetime.time | None
+) -> datetime.datetime:
+    """A naive local wall time moved to the end of quiet hours when it falls inside them.
+
+    Quiet hours usually cross midnight (22:00-07:00): 23:00 moves to 07:00 the next day, 05:00 to
+    07:00 the same day. A window that does not cross midnight (13:00-15:00) works the same way.
+    A missing bound, or start equal to end, means no quiet hours.
+    """
+    if start is None or end is None or start == end:
+        return local
+    at = local.time()
+    if start < end:
+        inside_today = start <= at < end
+        return datetime.datetime.combine(local.date(), end) if inside_today else local
+    if at >= start:
+        return datetime.datetime.combine(local.date() + datetime.timedelta(days=1), end)
+    if at < end:
+        return datetime.datetime.combine(local.date(), end)
+    return local
+
+
+def local_send_time(guardian: Guardian, day: datetime.date, at: datetime.time) -> datetime.datetime:
+    """The UTC instant of `at` on `day` on the guardian's clock, outside their quiet hours.
+
+    The offset is looked up for that very day, so 19:00 stays 19:00 across a DST change. A wall
+    time that does not exist (skipped by a spring-forward) takes the offset before the change
+    (zoneinfo's fold=0), i.e. it is sent one hour later on the wall clock, never dropped.
+    """
+    wall = after_quiet_hours(
+        datetime.datetime.combine(day, at),
+        start=guardian.quiet_hours_start,
+        end=guardian.quiet_hours_end,
+    )
+    return wall.replace(tzinfo=ZoneInfo(guardian.time_zone)).astimezone(datetime.UTC)
+
+
+def send_now_time(guardian: Guardian, now: datetime.datetime) -> datetime.datetime:
+    """`now`, or the end of the guardian's quiet hours when now is inside them."""
+    zone = ZoneInfo(guardian.time_zone)
+    wall = now.astimezone(zone).replace(tzinfo=None)
+    moved = after_quiet_hours(wall, start=guardian.quiet_hours_start, end=guardian.quiet_hours_end)
+    if moved == wall:
+        return now
+    return moved.replace(tzinfo=zone).astimezone(datetime.UTC)
+
+
+def guardian_today(guardian: Guardian, now: datetime.datetime) -> datetime.date:
+    return now.astimezone(ZoneInfo(guardian.time_zone)).date()
+
+
+def dose_slot_key(dose: PlannedDose, guardian_id: uuid.UUID, channel: str, kind: str) -> str:
+    # Course, dose number and day rather than the planned-dose row id: a re-plan supersedes the
+    # row and creates an identical one, and the same reminder must keep the same slot.
+    return (
+        f"dose:{dose.course_id}:{dose.number}:{dose.due_on:%Y-%m-%d}:{guardian_id}:{channel}:{kind}"
+    )
+
+
+# --- who can be reminded -------------------------------------------------------------------------
+
+
+def reminder_guardians(infant: Infant, *, now: datetime.datetime) -> list[Guardian]:
+    """Active guardians of the infant with a reminders consent given and not withdrawn.
+
+    No consent, no message: consent for reminders is separate from consent for the care record,
+    and its absence is the safe default (a number typed by staff is not an opt-in).
+    """
+    consent = Consent.objects.active().filter(
+        guardian=OuterRef("pk"),
+        purpose=ConsentPurpose.REMINDERS,
+        withdrawn_at__isnull=True,
+        given_at__lte=now,
+    )
+    return list(
+        Guardian.objects.active()
+        .filter(
+            guardianships__infant=infant,
+            guardianships__voided_at__isnull=True,
+        )
+        .filter(Exists(consent))
+        .order_by("pk")
+    )
+
+
+def message_channels(guardian: Guardian) -> list[str]:
+    """Channels switched on that can reach the guardian. The calendar feed is pulled, not sent."""
+    channels = []
+    if guardian.sms_enabled and guardian.phone:
+        channels.append(Channel.SMS)
+    if guardian.email_enabled and guardian.email:
+        channels.append(Channel.EMAIL)
+    return channels
+
+
+def _wanted_slots(
+    infant: Infant, guardians: Iterable[Guardian], *, now: datetime.datetime
+) -> dict[str, _Slot]:
+    """Every dose reminder the current plan wants, including ones whose time has already passed
+    (the caller needs those to tell "no longer wanted" from "too late to plan")."""
+    guardians = [g for g in guardians if message_channels(g)]
+    if not guardians:
+        return {}
+    earliest = min(guardian_today(g, now) for g in guardians)
+    doses = list(
+        PlannedDose.objects.active()
+        .filter(
+            course__infant=infant,
+            course__voided_at__isnull=True,
+            status=PlannedDoseStatus.PLANNED,
+            due_on__gte=earliest,
+        )
+        .order_by("due_on", "number")
+    )
+    slots: dict[str, _Slot] = {}
+    for guardian in guardians:
+        today = guardian_today(guardian, now)
+        moments = (
+            (MessageKind.DOSE_EVENING_BEFORE, guardian.evening_reminder_at, -1),
+            (MessageKind.DOSE_MORNING_OF, guardian.morning_reminder_at, 0),
+        )
+        for dose in doses:
+            if dose.due_on < today:
+                continue
+            for kind, at, day_offset in moments:
+                if at is None:  # the guardian switched this reminder off
+                    continue
+                due_at = local_send_time(
+                    guardian, dose.due_on + datetime.timedelta(days=day_offset), at
+                )
+                for channel in message_channels(guardian):
+                    key = dose_slot_key(dose, guardian.pk, channel, kind)
+                    slots[key] = _Slot(
+                        key=key,
+                        guardian_id=guardian.pk,
+                        planned_dose_id=dose.pk,
+                        kind=kind,
+                        channel=channel,
+                        due_at=due_at,
+                        event_on=dose.due_on,
+                    )
+    return slots
+
+
+# --- planning ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_reminders(infant: Infant, *, now: datetime.datetime, announce: bool = True) -> PlanResult:
+    """Reconcile the infant's reminder rows with the current plan, in one transaction.
+
+    Pending rows no longer wanted are cancelled; wanted slots without a row are inserted; a pending
+    row whose time changed is moved; a cancelled row wanted again is pending again. Rows that are
+    sending, sent, failed or skipped are history and never touched. When a guardian who already had
+    a plan sees it change, they get one "new plan" message per channel instead of a burst of
+    cancellations and new reminders.
+    """
+    # The infant row is the lock that serialises planners of one infant (a course event and a
+    # preference change committing at the same moment), so slots and revisions cannot race.
+    infant = Infant.objects.select_for_update().get(pk=infant.pk)
+    # A child no longer in follow-up here (deceased, transferred, voided) gets no reminder and no
+    # "new plan": the re-plan only cancels what was pending.
+    in_follow_up = infant.voided_at is None and infant.follow_up_status == FollowUpStatus.ACTIVE
+    guardians = reminder_guardians(infant, now=now) if in_follow_up else []
+    wanted = _wanted_slots(infant, guardians, now=now)
+    # Locked too: a dispatcher claiming one of these rows waits for this plan, then re-checks
+    # `status = 'pending'` and skips a row that was just cancelled.
+    existing = {
+        row.slot_key: row
+        for row in PlannedMessage.objects.select_for_update()
+        .filter(infant=infant, kind__in=PLANNED_KINDS)
+        .only("id", "slot_key", "status", "due_at", "planned_dose_id", "guardian_id")
+    }
+    had_plan = {row.guardian_id for row in existing.values()}
+    stamp = timezone.now()
+
+    to_create: list[PlannedMessage] = []
+    to_update: list[PlannedMessage] = []
+    to_cancel: list[PlannedMessage] = []
+    # Guardians whose own schedule changed; relinking a row to a re-created dose row is not news.
+    changed_for: set[uuid.UUID] = set()
+    created = moved = 0
+    for key, slot in wanted.items():
+        row = existing.get(key)
+        if slot.due_at < now:
+            # Too late to plan. A pending row still waiting for its old, later time is cancelled:
+            # sending at a time the guardian no longer wants is worse than not sending.
+            if row is not None and row.status == MessageStatus.PENDING and row.due_at > now:
+                to_cancel.append(row)
+            continue
+        if row is None:
+            to_create.append(
+                PlannedMessage(
+                    slot_key=key,
+                    guardian_id=slot.guardian_id,
+                    infant=infant,
+                    planned_dose_id=slot.planned_dose_id,
+                    kind=slot.kind,
+                    channel=slot.channel,
+                    due_at=slot.due_at,
+                    event_on=slot.event_on,
+                )
+            )
+            created += 1
+            changed_for.add(slot.guardian_id)
+        elif row.status == MessageStatus.CANCELLED:
+            row.status = MessageStatus.PENDING
+            row.due_at, row.planned_dose_id = slot.due_at, slot.planned_dose_id
+            to_update.append(row)
+            created += 1
+            changed_for.add(slot.guardian_id)
+        elif row.status == MessageStatus.PENDING and (
+            row.due_at != slot.due_at or row.planned_dose_id != slot.planned_dose_id
+        ):
+            # A superseded dose re-created on the same day keeps its slot; only the link follows.
+            if row.due_at != slot.due_at:
+                moved += 1
+                changed_for.add(slot.guardian_id)
+            row.due_at, row.planned_dose_id = slot.due_at, slot.planned_dose_id
+            to_update.append(row)
+    to_cancel += [
+        row
+        for key, row in existing.items()
+        if key not in wanted and row.status == MessageStatus.PENDING
+    ]
+
+    PlannedMessage.objects.bulk_create(to_create, batch_size=500)
+    for row in to_update:
+        row.updated_at = stamp  # bulk_update skips auto_now
+    PlannedMessage.objects.bulk_update(
+        to_update, ["status", "due_at", "planned_dose", "updated_at"], batch_size=500
+    )
+    cancelled = 0
+    for batch in _batches([row.pk for row in to_cancel]):
+        cancelled += PlannedMessage.objects.filter(
+            pk__in=batch, status=MessageStatus.PENDING
+        ).update(status=MessageStatus.CANCELLED, updated_at=stamp)
+    changed_for |= {row.guardian_id for row in to_cancel}
+
+    announced = 0
+    if announce:
+        # A first plan is not a change: the guardian had nothing to be told was replaced.
+        announced = _announce_new_plan(
+            infant, [g for g in guardians if g.pk in changed_for & had_plan], now=now
+        )
+    return PlanResult(created=created, cancelled=cancelled, moved=moved, announced=announced)
+
+
+def _batches(ids: list, size: int = 500) -> Iterable[list]:
+    # Keeps `IN (...)` lists under SQLite's bound-parameter limit for infants with long plans.
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _announce_new_plan(infant: Infant, guardians: list[Guardian], *, now: datetime.datetime) -> int:
+    """One "your new plan" message per guardian and channel for this re-plan.
+
+    The message is rendered at send time from the then-current plan, so an announcement of an
+    earlier re-plan still waiting (quiet hours) is cancelled: the newest one says it all. The
+    revision in the slot key counts this infant's announcements to the guardian on the channel;
+    the infant row lock held by the caller makes the count safe.
+    """
+    rows = []
+    for guardian in guardians:
+        for channel in message_channels(guardian):
+            previous = PlannedMessage.objects.filter(
+                infant=infant, guardian=guardian, channel=channel, kind=MessageKind.NEW_PLAN
+            )
+            revision = previous.count() + 1
+            previous.filter(status=MessageStatus.PENDING).update(
+                status=MessageStatus.CANCELLED, updated_at=timezone.now()
+            )
+            rows.append(
+                PlannedMessage(
+                    slot_key=f"new_plan:{infant.pk}:{guardian.pk}:{channel}:{revision}",
+                    guardian=guardian,
+                    infant=infant,
+                    kind=MessageKind.NEW_PLAN,
+                    channel=channel,
+                    due_at=send_now_time(guardian, now),
+                    event_on=guardian_today(guardian, now),
+                )
+            )
+    PlannedMessage.objects.bulk_create(rows)
+    return len(rows)
+
+
+# --- hooks for the writes that change a plan -----------------------------------------------------
+
+
+def replan_after_change(infant: Infant) -> None:
+    """Re-plan the infant's reminders once the current transaction commits.
+
+    Call it from any write that changes what or when a guardian should be reminded (a course
+    event, a dose recorded, a visit moved). After commit, so the plan reads the committed state
+    and a rolled-back change never leaves messages behind. `robust`: the clinical write has
+    already committed, so a planning failure is logged (and repaired by the next re-plan) rather
+    than turned into an error page for a change that did happen.
+    """
+    infant_id = infant.pk
+
+    def run() -> None:
+        plan_reminders(Infant.objects.get(pk=infant_id), now=timezone.now())
+
+    transaction.on_commit(run, robust=True)
+
+
+def _replan_guardian_infants(guardian: Guardian, *, now: datetime.datetime) -> None:
+    infants = Infant.objects.active().filter(
+        guardianships__guardian=guardian, guardianships__voided_at__isnull=True
+    )
+    # A fixed order of infant locks, so two guardians of the same twins cannot deadlock.
+    for infant in infants.order_by("pk"):
+        plan_reminders(infant, now=now)
+
+
+@transaction.atomic
+def update_reminder_preferences(
+    *,
+    guardian: Guardian,
+    actor: User | None,
+    now: datetime.datetime | None = None,
+    **changes,
+) -> Guardian:
+    """Change a guardian's language, zone, channels, times or quiet hours and re-plan at once.
+
+    The re-plan runs in the same transaction as the change: the guardian who just switched SMS off
+    must not receive one more SMS because a re-plan failed after the preference was saved.
+    """
+    unknown = set(changes) - PREFERENCE_FIELDS
+    if unknown:
+        raise TypeError(f"not a reminder preference: {', '.join(sorted(unknown))}")
+    guardian = Guardian.objects.select_for_update().get(pk=guardian.pk)
+    update_record(guardian, actor=actor, **changes)
+    _replan_guardian_infants(guardian, now=now or timezone.now())
+    return guardian
+
+
+@transaction.atomic
+def record_reminder_consent(
+    *,
+    guardian: Guardian,
+    actor: User | None,
+    given_at: datetime.datetime,
+    text_version: str,
+    now: datetime.datetime | None = None,
+) -> Consent:
+    """Record the guardian's consent to reminders as given (text version, time, who recorded it)."""
+    consent = create_record(
+        Consent,
+        actor=actor,
+        guardian=guardian,
+        purpose=ConsentPurpose.REMINDERS,
+        text_version=text_version,
+        given_at=given_at,
+        recorded_by=actor,
+    )
+    _replan_guardian_infants(guardian, now=now or timezone.now())
+    return consent
+
+
+@transaction.atomic
+def withdraw_reminder_consent(
+    *, guardian: Guardian, actor: User | None, withdrawn_at: datetime.datetime
+) -> int:
+    """Withdraw every open reminders consent; pending reminders are cancelled in the same commit."""
+    consents = list(
+        Consent.objects.active()
+        .select_for_update()
+        .filter(guardian=guardian, purpose=ConsentPurpose.REMINDERS, withdrawn_at__isnull=True)
+    )
+    for consent in consents:
+        update_record(consent, actor=actor, withdrawn_at=withdrawn_at)
+    _replan_guardian_infants(guardian, now=timezone.now())
+    return len(consents)
