@@ -28,6 +28,7 @@ from patients.services.development import record_milestone
 from patients.services.growth import record_growth
 from patients.services.labs import record_lab_result
 from patients.services.records import create_record
+from patients.services.reminders import plan_reminders, record_reminder_consent
 from patients.services.roles import add_membership, sync_role_groups
 from patients.services.treatment import record_administration, record_course_event, start_course
 
@@ -706,4 +707,14 @@ def load_demo(*, today: datetime.date) -> DemoResult:
     noon = datetime.datetime.combine(today, datetime.time(12), tzinfo=ZoneInfo(clinic.time_zone))
     for infant in clinic.infants.filter(record_number__in=["S000-P1", "S000-P2"]):
         refresh_alerts(infant, now=noon)
+        for guardian in infant.guardians.all():
+            if not guardian.consents.filter(purpose="reminders").exists():
+                record_reminder_consent(
+                    guardian=guardian,
+                    actor=story.actor,
+                    given_at=noon,
+                    text_version="demo-1",
+                    now=noon,
+                )
+        plan_reminders(infant, now=noon, announce=False)
     return DemoResult(clinic=clinic, users=DEMO_USERS, infants_created=created)

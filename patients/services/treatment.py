@@ -24,6 +24,7 @@ from patients.clinical import regimens as engine
 from patients.models.treatment import CourseEventKind, CourseStatus, PlannedDoseStatus
 from patients.services.alerts import refresh_alerts_after_commit
 from patients.services.records import create_record, save_record
+from patients.services.reminders import replan_after_change
 
 
 def clinic_closures(clinic: m.Clinic) -> engine.ClinicClosures:
@@ -213,6 +214,7 @@ def record_course_event(
         course.stop_reason = reason
         save_record(course, actor=actor)
     refresh_alerts_after_commit(course.infant)
+    replan_after_change(course.infant)
     return event
 
 
@@ -256,4 +258,6 @@ def record_administration(
     planned.status = PlannedDoseStatus.GIVEN
     save_record(planned, actor=actor)
     refresh_alerts_after_commit(planned.course.infant)
+    # A dose given ahead of its day no longer needs that day's reminders.
+    replan_after_change(planned.course.infant)
     return administration

@@ -256,3 +256,16 @@ def test_migrate_installs_the_shipped_regimens_and_the_denver_table(db):
     keys = set(m.Regimen.objects.filter(clinic__isnull=True).values_list("key", flat=True))
     assert {"seed-000-patient-1", "seed-000-patient-2", "with-neurological-involvement"} <= keys
     assert m.DenverNormTable.objects.get(is_default=True).version.startswith("denver-ii")
+
+
+def test_the_demo_guardian_of_patient_1_has_live_reminders(demo):
+    messages = m.PlannedMessage.objects.filter(infant__record_number="S000-P1", status="pending")
+    assert messages.exists()
+    first = messages.order_by("due_at").first()
+    assert first.due_at.date() >= TODAY - datetime.timedelta(days=1)
+    assert set(messages.values_list("kind", flat=True)) == {
+        "dose_evening_before",
+        "dose_morning_of",
+    }
+    # Patient 2's course was stopped in 2025: nothing to remind.
+    assert not m.PlannedMessage.objects.filter(infant__record_number="S000-P2").exists()
