@@ -589,6 +589,23 @@ class PlannedDoseInline(ScopedInline):
         return False  # planned doses come from the regimen, never typed in
 
 
+class ReviewTaskInline(ScopedInline):
+    model = m.ReviewTask
+    fields = [
+        "due_on",
+        "phase_name",
+        "question",
+        "completed_at",
+        "completed_by",
+        "outcome",
+        "superseded",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # review dates come from the regimen; a course event settles them
+
+
 class AdministrationInline(ScopedInline):
     model = m.DoseAdministration
     fields = [
@@ -627,7 +644,7 @@ class TreatmentCourseAdmin(InfantRecordAdmin):
         "regimen",
         "planned_until",
     ]
-    inlines = [CourseEventInline, PlannedDoseInline, AdministrationInline]
+    inlines = [CourseEventInline, ReviewTaskInline, PlannedDoseInline, AdministrationInline]
 
 
 @admin.register(m.CourseEvent)
@@ -660,6 +677,30 @@ class PlannedDoseAdmin(ScopedAdmin):
     date_hierarchy = "due_on"
     raw_id_fields = ["course"]
     list_select_related = ["course__infant"]
+
+
+@admin.register(m.ReviewTask)
+class ReviewTaskAdmin(ScopedAdmin):
+    clinic_lookups = ("course__infant__clinic",)
+    list_display = ["due_on", "course", "phase_name", "question", "completed_at", "superseded"]
+    list_filter = ["superseded"]
+    date_hierarchy = "due_on"
+    raw_id_fields = ["course"]
+    list_select_related = ["course__infant"]
+    readonly_fields = [
+        "course",
+        "phase_number",
+        "phase_name",
+        "due_on",
+        "question",
+        "completed_at",
+        "completed_by",
+        "outcome",
+        "superseded",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(m.DoseAdministration)

@@ -6,9 +6,11 @@ their own children; everyone else nothing. Voided rows are left out unless asked
 
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import Q, QuerySet
 
-from patients.models import Clinic, Infant, InfantGuardian, Role, User
+from patients.models import Clinic, Infant, InfantGuardian, ReviewTask, Role, User
 
 CLINICAL_ROLES = (Role.STAFF, Role.LEAD)
 
@@ -43,4 +45,20 @@ def administers(user: User) -> bool:
     return user.is_authenticated and (
         user.is_superuser
         or user.memberships.filter(is_active=True, role=Role.ADMINISTRATOR).exists()
+    )
+
+
+def open_review_tasks(user: User, *, due_by: datetime.date) -> QuerySet[ReviewTask]:
+    """The worklist's decisions: open-ended phases whose review is due, in the user's clinics."""
+    return (
+        ReviewTask.objects.active()
+        .filter(
+            completed_at__isnull=True,
+            superseded=False,
+            due_on__lte=due_by,
+            course__infant__in=infants_for(user),
+            course__status="active",
+        )
+        .select_related("course__infant")
+        .order_by("due_on")
     )

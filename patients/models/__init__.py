@@ -42,6 +42,7 @@ from patients.models.treatment import (
     DoseAdministration,
     PlannedDose,
     Procedure,
+    ReviewTask,
     TreatmentCourse,
 )
 from patients.models.visits import GrowthMeasurement, Visit
@@ -83,6 +84,7 @@ __all__ = [
     "Procedure",
     "QualitativeFinding",
     "Regimen",
+    "ReviewTask",
     "Role",
     "TreatmentCourse",
     "User",

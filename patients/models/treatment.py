@@ -211,6 +211,48 @@ class PlannedDose(ClinicalRecord):
         return f"Dose {self.number} on {self.due_on:%Y-%m-%d} ({self.get_status_display().lower()})"
 
 
+class ReviewTask(ClinicalRecord):
+    """A decision staff owe an open-ended phase ("until no further improvement", BNF for
+    Children): continue, advance to the next phase, or stop. The regimen engine gives the review
+    dates; a clinician's course event (advance or stop) settles the task."""
+
+    course = models.ForeignKey(
+        TreatmentCourse, on_delete=models.PROTECT, related_name="review_tasks"
+    )
+    phase_number = models.PositiveSmallIntegerField()
+    phase_name = models.CharField(max_length=120)
+    due_on = models.DateField()
+    question = models.CharField(max_length=300)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=300, blank=True)
+    superseded = models.BooleanField(
+        default=False, help_text="Replaced when the course was re-planned."
+    )
+
+    class Meta:
+        ordering = ["due_on"]
+        indexes = [
+            models.Index(
+                fields=["due_on"],
+                condition=Q(completed_at__isnull=True, superseded=False),
+                name="review_task_open_due",
+            )
+        ]
+        constraints = [
+            *voiding_constraints("review_task"),
+            models.CheckConstraint(
+                condition=Q(completed_by__isnull=True) | Q(completed_at__isnull=False),
+                name="review_task_completed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.phase_name} due {self.due_on:%Y-%m-%d}"
+
+
 class AdministrationLocation(models.TextChoices):
     WARD = "ward", "Hospital ward"
     CLINIC = "clinic", "Outpatient clinic"

@@ -11,9 +11,21 @@ from functools import cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from patients.notifications.base import ChannelBackend, GatewayError, Outgoing, PermanentGatewayError
+from patients.notifications.base import (
+    ChannelBackend,
+    GatewayError,
+    Outgoing,
+    PermanentGatewayError,
+)
 
-__all__ = ["ChannelBackend", "GatewayError", "Outgoing", "PermanentGatewayError", "backend_for", "deliver"]
+__all__ = [
+    "ChannelBackend",
+    "GatewayError",
+    "Outgoing",
+    "PermanentGatewayError",
+    "backend_for",
+    "deliver",
+]
 
 
 @cache

@@ -155,7 +155,9 @@ def refresh_alerts_after_commit(infant: m.Infant) -> None:
     transaction.on_commit(refresh)
 
 
-def refresh_alerts_for_followed_infants(*, now: datetime.datetime | None = None, chunk: int = 500) -> int:
+def refresh_alerts_for_followed_infants(
+    *, now: datetime.datetime | None = None, chunk: int = 500
+) -> int:
     """The periodic pass: every infant in active follow-up, in chunks; returns how many."""
     now = now or timezone.now()
     count = 0

@@ -38,6 +38,7 @@ CLINICAL_MODELS = (
     "growthscore",
     "alert",
     "plannedmessage",
+    "reviewtask",
     "calendarfeed",
 )
 CONFIGURATION_MODELS = (

@@ -100,6 +100,35 @@ def _rows(course: m.TreatmentCourse, doses, *, version: int) -> list[m.PlannedDo
     ]
 
 
+def _sync_review_tasks(
+    course: m.TreatmentCourse, plan: engine.CoursePlan, *, actor: m.User | None
+) -> None:
+    """Open review tasks follow the plan's review points; settled tasks are never touched."""
+    wanted = {(p.phase_number, p.date): p for p in plan.review_points}
+    open_tasks = course.review_tasks.active().filter(completed_at__isnull=True, superseded=False)
+    stale = [t for t in open_tasks if (t.phase_number, t.due_on) not in wanted]
+    for task in stale:
+        task.superseded = True
+    bulk_update_with_history(
+        stale, m.ReviewTask, ["superseded"], default_user=actor, default_change_reason="re-planned"
+    )
+    existing = set(
+        course.review_tasks.active().filter(superseded=False).values_list("phase_number", "due_on")
+    )
+    new = [
+        m.ReviewTask(
+            course=course,
+            phase_number=p.phase_number,
+            phase_name=p.phase_name,
+            due_on=p.date,
+            question=p.question,
+        )
+        for key, p in wanted.items()
+        if key not in existing
+    ]
+    bulk_create_with_history(new, m.ReviewTask, default_user=actor)
+
+
 @transaction.atomic
 def start_course(
     *,
@@ -137,6 +166,9 @@ def start_course(
     bulk_create_with_history(
         _rows(course, plan.doses, version=1), m.PlannedDose, default_user=actor
     )
+    _sync_review_tasks(course, plan, actor=actor)
+    refresh_alerts_after_commit(infant)
+    replan_after_change(infant)
     return course
 
 
@@ -208,6 +240,23 @@ def record_course_event(
         default_user=actor,
         default_change_reason=f"re-planned: {event}",
     )
+    if kind in (CourseEventKind.ADVANCE, CourseEventKind.STOP):
+        # The decision the open review asked for has been taken.
+        settled = list(
+            course.review_tasks.active().filter(
+                completed_at__isnull=True, superseded=False, due_on__lte=on
+            )
+        )
+        for task in settled:
+            task.completed_at, task.completed_by, task.outcome = timezone.now(), actor, str(event)
+        bulk_update_with_history(
+            settled,
+            m.ReviewTask,
+            ["completed_at", "completed_by", "outcome"],
+            default_user=actor,
+            default_change_reason=str(event),
+        )
+    _sync_review_tasks(course, plan, actor=actor)
     if kind == CourseEventKind.STOP:
         course.status = CourseStatus.STOPPED
         course.stopped_on = on
