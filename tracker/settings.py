@@ -161,14 +161,28 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {  # UTC intervals; beat only ticks, the rows are the schedule
+    "reminders-dispatch": {
+        "task": "patients.tasks.dispatch_tick",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "reminders-reap": {
+        "task": "patients.tasks.reap_stuck_messages",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
+}
 
 # Open-ended and lifelong phases are planned this many months ahead; a periodic job extends them.
 PLANNING_HORIZON_MONTHS = env_int("PLANNING_HORIZON_MONTHS", default=12)
 
 # Jobs the embedded background process (`manage.py run_dispatcher`) runs on each tick when no
 # broker is used; the same service functions Celery beat ticks in production.
-EMBEDDED_JOBS: list[str] = []
+EMBEDDED_JOBS: list[str] = [
+    "patients.services.dispatch.dispatch_due",
+    "patients.services.dispatch.reap_stuck_now",
+]
 EMBEDDED_TICK_SECONDS = env_int("EMBEDDED_TICK_SECONDS", default=30)
 
 # Reminder channels (patients/notifications). SMS goes to the console by default; set
