@@ -79,3 +79,19 @@ def reap_stuck_messages(older_than_seconds: float | None = None) -> int:
         else datetime.timedelta(seconds=older_than_seconds)
     )
     return dispatch.reap_stuck(now=timezone.now(), older_than=older_than)
+
+
+@shared_task(ignore_result=True, expires=540)
+def mark_missed_doses() -> int:
+    """Doses not recorded by the end of their day (clinic time) become missed; one follow-up each."""
+    from patients.services.reminders import mark_missed_doses as mark
+
+    return mark(now=timezone.now())
+
+
+@shared_task(ignore_result=True, expires=3000)
+def refresh_alerts() -> int:
+    """The pass for rules that fire with time alone (48 hours without potassium, overdue items)."""
+    from patients.services.alerts import refresh_alerts_for_followed_infants
+
+    return refresh_alerts_for_followed_infants(now=timezone.now())

@@ -172,6 +172,16 @@ CELERY_BEAT_SCHEDULE: dict = {  # UTC intervals; beat only ticks, the rows are t
         "schedule": 300.0,
         "options": {"expires": 240},
     },
+    "doses-mark-missed": {
+        "task": "patients.tasks.mark_missed_doses",
+        "schedule": 600.0,
+        "options": {"expires": 540},
+    },
+    "alerts-refresh": {
+        "task": "patients.tasks.refresh_alerts",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
 }
 
 # Open-ended and lifelong phases are planned this many months ahead; a periodic job extends them.
@@ -182,6 +192,9 @@ PLANNING_HORIZON_MONTHS = env_int("PLANNING_HORIZON_MONTHS", default=12)
 EMBEDDED_JOBS: list[str] = [
     "patients.services.dispatch.dispatch_due",
     "patients.services.dispatch.reap_stuck_now",
+    # The same task functions beat runs, called in-process (they take no arguments).
+    "patients.tasks.mark_missed_doses",
+    "patients.tasks.refresh_alerts",
 ]
 EMBEDDED_TICK_SECONDS = env_int("EMBEDDED_TICK_SECONDS", default=30)
 

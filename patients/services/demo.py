@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
+from django.utils import timezone
 
 from patients import models as m
 from patients.clinical.regimens import load_shipped_regimens
@@ -704,7 +705,13 @@ def load_demo(*, today: datetime.date) -> DemoResult:
         build(story, clinic, _guardian(guardian_user, phone))
         created += 1
     # Alerts as they stand on the day the demo is loaded (noon, clinic time).
-    noon = datetime.datetime.combine(today, datetime.time(12), tzinfo=ZoneInfo(clinic.time_zone))
+    # Noon on the load day, or the present moment when that is earlier: the re-plans that run
+    # after this transaction commits use the real clock, and consent given "later today" would
+    # not count yet for them.
+    noon = min(
+        datetime.datetime.combine(today, datetime.time(12), tzinfo=ZoneInfo(clinic.time_zone)),
+        timezone.now(),
+    )
     for infant in clinic.infants.filter(record_number__in=["S000-P1", "S000-P2"]):
         refresh_alerts(infant, now=noon)
         for guardian in infant.guardians.all():

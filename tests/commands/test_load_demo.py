@@ -269,3 +269,22 @@ def test_the_demo_guardian_of_patient_1_has_live_reminders(demo):
     }
     # Patient 2's course was stopped in 2025: nothing to remind.
     assert not m.PlannedMessage.objects.filter(infant__record_number="S000-P2").exists()
+
+
+def test_reminders_survive_the_re_plans_that_run_after_commit(
+    db, django_capture_on_commit_callbacks
+):
+    """Loaded at 09:45 in Istanbul, before the demo's nominal noon: the post-commit re-plans use the
+    real clock and must still see the guardians' consent."""
+    import time_machine
+
+    with (
+        time_machine.travel(
+            datetime.datetime(2026, 11, 21, 6, 45, tzinfo=datetime.UTC), tick=False
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        load_demo(today=TODAY)
+    pending = m.PlannedMessage.objects.filter(infant__record_number="S000-P1", status="pending")
+    assert pending.exists()
+    assert not m.PlannedMessage.objects.filter(status="cancelled").exists()
