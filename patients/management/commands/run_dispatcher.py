@@ -33,6 +33,7 @@ class Command(BaseCommand):
             f"Background jobs: {', '.join(p for p, _ in jobs) or 'none configured'}; "
             f"tick every {interval:g} s."
         )
+        self.stdout.flush()  # visible at once even when the output goes to a file
         while not stop.is_set():
             for path, job in jobs:
                 try:
