@@ -102,3 +102,16 @@ def test_staff_acknowledge_an_alert_in_the_admin(client, demo):
     alert.refresh_from_db()
     assert alert.acknowledged_by == demo and alert.acknowledged_at is not None
     assert alert.resolved_at is None  # seen, but the rule still applies
+
+
+def test_every_model_of_the_record_has_an_admin_page_or_lives_inline():
+    from django.apps import apps
+
+    registered = set(admin.site._registry)
+    inline_only = {m.GrowthScore}  # computed values, shown under their measurement
+    missing = [
+        model.__name__
+        for model in apps.get_app_config("patients").get_models()
+        if not model.__name__.startswith("Historical") and model not in registered | inline_only
+    ]
+    assert missing == []
