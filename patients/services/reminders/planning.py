@@ -25,6 +25,7 @@ from patients.models import Consent, Guardian, Infant, PlannedDose, PlannedMessa
 from patients.models.people import ConsentPurpose, FollowUpStatus
 from patients.models.reminders import Channel, MessageKind, MessageStatus
 from patients.models.treatment import PlannedDoseStatus
+from patients.services.calendar_feeds import revoke_feed
 from patients.services.records import create_record, update_record
 
 # The kinds this module owns. Event messages (missed-dose follow-ups, new-plan announcements) are
@@ -412,7 +413,12 @@ def update_reminder_preferences(
         raise TypeError(f"not a reminder preference: {', '.join(sorted(unknown))}")
     guardian = Guardian.objects.select_for_update().get(pk=guardian.pk)
     update_record(guardian, actor=actor, **changes)
-    _replan_guardian_infants(guardian, now=now or timezone.now())
+    now = now or timezone.now()
+    if changes.get("calendar_enabled") is False:
+        # The feed link grants access by itself; switching the calendar off must close it.
+        for feed in guardian.calendar_feeds.filter(revoked_at__isnull=True):
+            revoke_feed(feed, now=now)
+    _replan_guardian_infants(guardian, now=now)
     return guardian
 
 
