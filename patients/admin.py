@@ -462,7 +462,7 @@ class LabResultAdmin(InfantRecordAdmin):
 
     @admin.display(description="result")
     def result(self, obj: m.LabResult) -> str:
-        return str(obj).split(": ", 1)[1]
+        return obj.result_text
 
     @admin.display(description="reference range")
     def reference(self, obj: m.LabResult) -> str:

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from patients.models.base import ClinicalRecord, voiding_constraints
-from patients.models.mixins import check_not_before_birth, check_same_infant
+from patients.models.checks import check_not_before_birth, check_same_infant
 from patients.models.people import Infant, Mother
 from patients.models.visits import Visit
 
@@ -175,12 +175,15 @@ class LabResult(ClinicalRecord):
             ),
         ]
 
-    def __str__(self) -> str:
+    @property
+    def result_text(self) -> str:
+        """The result as the laboratory reported it: "<150 pg/mL", or its words."""
         if self.value is None:
-            return f"{self.get_analyte_display()}: {self.reported_text}"
-        return (
-            f"{self.get_analyte_display()}: {self.comparator}{self.value.normalize():f} {self.unit}"
-        )
+            return self.reported_text
+        return f"{self.comparator}{self.value.normalize():f} {self.unit}"
+
+    def __str__(self) -> str:
+        return f"{self.get_analyte_display()}: {self.result_text}"
 
     def clean(self) -> None:
         infant = self.infant if self.infant_id else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -47,6 +48,10 @@ class Guardian(ClinicalRecord):
 
     def __str__(self) -> str:
         return str(self.user)
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
 
 
 class ConsentPurpose(models.TextChoices):

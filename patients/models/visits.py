@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import F, Q
 
 from patients.models.base import ClinicalRecord, voiding_constraints
+from patients.models.checks import check_not_before_birth, check_same_infant
 from patients.models.clinics import User
-from patients.models.mixins import check_not_before_birth, check_same_infant
 from patients.models.people import Infant
 
 

@@ -22,7 +22,6 @@ Choices, and why:
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -70,7 +69,7 @@ def visit_uid(visit_id) -> str:
 
 
 def guardian_today(guardian: Guardian, now: datetime.datetime | None = None) -> datetime.date:
-    return timezone.localtime(now or timezone.now(), zoneinfo.ZoneInfo(guardian.time_zone)).date()
+    return timezone.localtime(now or timezone.now(), guardian.zone).date()
 
 
 def future_doses(guardian: Guardian, today: datetime.date):

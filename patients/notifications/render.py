@@ -16,7 +16,6 @@ Templates: templates/notifications/<kind>.<lang>.txt (body) and <kind>.<lang>.su
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -61,7 +60,7 @@ def _address(message: PlannedMessage) -> str:
 def context_for(message: PlannedMessage, *, now: datetime.datetime) -> dict:
     guardian, infant = message.guardian, message.infant
     language = message_language(guardian.language)
-    local_today = timezone.localtime(now, zoneinfo.ZoneInfo(guardian.time_zone)).date()
+    local_today = timezone.localtime(now, guardian.zone).date()
     dose = message.planned_dose
     return {
         "child": infant.given_name,

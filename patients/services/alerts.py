@@ -45,6 +45,7 @@ from patients.models.interpretation import AlertSeverity
 from patients.models.labs import Analyte
 from patients.models.people import FollowUpStatus
 from patients.models.treatment import PlannedDoseStatus
+from patients.services.records import record_history
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ def refresh_alerts(infant: m.Infant, *, now: datetime.datetime) -> list[m.Alert]
     infant = (
         m.Infant.objects.select_related("clinic").select_for_update(of=("self",)).get(pk=infant.pk)
     )
-    zone = ZoneInfo(infant.clinic.time_zone)
+    zone = infant.clinic.zone
     # The rules read "today" from now's date, which is the clinic's date, not UTC's.
     wanted = {} if infant.is_voided else _evaluate(infant, now=now.astimezone(zone), zone=zone)
 
@@ -181,14 +182,7 @@ def acknowledge_alert(alert: m.Alert, *, actor: m.User, now: datetime.datetime) 
     )
     alert.refresh_from_db()
     if claimed:
-        # .update() bypasses signals, so the history row is written here, with the actor.
-        m.Alert.history.model.objects.create(  # type: ignore[attr-defined]
-            **{f.attname: getattr(alert, f.attname) for f in m.Alert._meta.concrete_fields},
-            history_date=now,
-            history_type="~",
-            history_user=actor,
-            history_change_reason="acknowledged",
-        )
+        record_history(alert, actor=actor, when=now, reason="acknowledged")
     return alert
 
 

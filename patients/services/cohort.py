@@ -132,10 +132,10 @@ def _growth(
         1 + 0.11 * z
     )
     length = (
-        49.9 + 3.2 * min(months, 4) + 1.3 * max(0.0, months - 4) - 0.05 * max(0.0, months - 12) * 4
+        49.9 + 3.2 * min(months, 4) + 1.3 * max(0.0, months - 4) - 0.2 * max(0.0, months - 12)
     ) + 2.6 * z
     head = (
-        34.5 + 1.8 * min(months, 4) + 0.5 * max(0.0, months - 4) - 0.02 * max(0.0, months - 12) * 4
+        34.5 + 1.8 * min(months, 4) + 0.5 * max(0.0, months - 4) - 0.08 * max(0.0, months - 12)
     ) + 1.3 * z
     jitter = rng.uniform(-0.05, 0.05)
     return (

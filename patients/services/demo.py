@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
@@ -709,7 +708,7 @@ def load_demo(*, today: datetime.date) -> DemoResult:
     # after this transaction commits use the real clock, and consent given "later today" would
     # not count yet for them.
     noon = min(
-        datetime.datetime.combine(today, datetime.time(12), tzinfo=ZoneInfo(clinic.time_zone)),
+        datetime.datetime.combine(today, datetime.time(12), tzinfo=clinic.zone),
         timezone.now(),
     )
     for infant in clinic.infants.filter(record_number__in=["S000-P1", "S000-P2"]):

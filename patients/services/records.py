@@ -59,13 +59,21 @@ def void_record(record: R, *, actor: User, reason: str, now: datetime.datetime |
     if claimed != 1:
         raise ValidationError(f"This {model._meta.verbose_name} is already voided.")
     record.refresh_from_db()
-    # .update() bypasses signals, so the history row is written explicitly, with the actor.
-    record._history_user = actor
+    record_history(record, actor=actor, when=now, reason=f"voided: {reason}")
+    return record
+
+
+def record_history(instance, *, actor: User | None, when: datetime.datetime, reason: str) -> None:
+    """Write the history row of a change made with a conditional `.update()`.
+
+    `.update()` is how a change is claimed atomically (void once, acknowledge once), and it bypasses
+    the signals django-simple-history listens to; the row is written here, with the actor.
+    """
+    model = type(instance)
     model.history.model.objects.create(  # type: ignore[attr-defined]
-        **{f.attname: getattr(record, f.attname) for f in model._meta.concrete_fields},
-        history_date=now,
+        **{f.attname: getattr(instance, f.attname) for f in model._meta.concrete_fields},
+        history_date=when,
         history_type="~",
         history_user=actor,
-        history_change_reason=f"voided: {reason}",
+        history_change_reason=reason,
     )
-    return record

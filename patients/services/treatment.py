@@ -129,6 +129,12 @@ def _sync_review_tasks(
     bulk_create_with_history(new, m.ReviewTask, default_user=actor)
 
 
+def _follow_after_commit(infant: m.Infant) -> None:
+    """A changed plan changes what the alerts and the guardians' reminders read."""
+    refresh_alerts_after_commit(infant)
+    replan_after_change(infant)
+
+
 @transaction.atomic
 def start_course(
     *,
@@ -167,8 +173,7 @@ def start_course(
         _rows(course, plan.doses, version=1), m.PlannedDose, default_user=actor
     )
     _sync_review_tasks(course, plan, actor=actor)
-    refresh_alerts_after_commit(infant)
-    replan_after_change(infant)
+    _follow_after_commit(infant)
     return course
 
 
@@ -262,8 +267,7 @@ def record_course_event(
         course.stopped_on = on
         course.stop_reason = reason
         save_record(course, actor=actor)
-    refresh_alerts_after_commit(course.infant)
-    replan_after_change(course.infant)
+    _follow_after_commit(course.infant)
     return event
 
 
@@ -306,7 +310,6 @@ def record_administration(
     )
     planned.status = PlannedDoseStatus.GIVEN
     save_record(planned, actor=actor)
-    refresh_alerts_after_commit(planned.course.infant)
     # A dose given ahead of its day no longer needs that day's reminders.
-    replan_after_change(planned.course.infant)
+    _follow_after_commit(planned.course.infant)
     return administration

@@ -15,7 +15,6 @@ import datetime
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -113,12 +112,12 @@ def local_send_time(guardian: Guardian, day: datetime.date, at: datetime.time) -
         start=guardian.quiet_hours_start,
         end=guardian.quiet_hours_end,
     )
-    return wall.replace(tzinfo=ZoneInfo(guardian.time_zone)).astimezone(datetime.UTC)
+    return wall.replace(tzinfo=guardian.zone).astimezone(datetime.UTC)
 
 
 def send_now_time(guardian: Guardian, now: datetime.datetime) -> datetime.datetime:
     """`now`, or the end of the guardian's quiet hours when now is inside them."""
-    zone = ZoneInfo(guardian.time_zone)
+    zone = guardian.zone
     wall = now.astimezone(zone).replace(tzinfo=None)
     moved = after_quiet_hours(wall, start=guardian.quiet_hours_start, end=guardian.quiet_hours_end)
     if moved == wall:
@@ -127,7 +126,7 @@ def send_now_time(guardian: Guardian, now: datetime.datetime) -> datetime.dateti
 
 
 def guardian_today(guardian: Guardian, now: datetime.datetime) -> datetime.date:
-    return now.astimezone(ZoneInfo(guardian.time_zone)).date()
+    return now.astimezone(guardian.zone).date()
 
 
 def dose_slot_key(dose: PlannedDose, guardian_id: uuid.UUID, channel: str, kind: str) -> str:
