@@ -12,7 +12,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from patients import models as m
-from patients.selectors import administers, clinics_for
+from patients.selectors import administers, clinics_for, lead_clinics_for
 from patients.services.alerts import acknowledge_alert
 from patients.services.records import void_record
 
@@ -844,6 +844,34 @@ class PlannedMessageAdmin(ScopedAdmin):
         return [f.name for f in self.model._meta.fields]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(m.RecordAccess)
+class RecordAccessAdmin(admin.ModelAdmin):
+    """The access log, read-only, for the leads of the patient's clinic."""
+
+    list_display = ["at", "user", "action", "resource", "infant", "ip_address"]
+    list_filter = ["action", "resource"]
+    date_hierarchy = "at"
+    list_select_related = ["user", "infant"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(infant__clinic__in=lead_clinics_for(request.user).values("id"))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 

@@ -25,6 +25,17 @@ def clinics_for(user: User) -> QuerySet[Clinic]:
     ).distinct()
 
 
+def lead_clinics_for(user: User) -> QuerySet[Clinic]:
+    """Clinics the user leads: where the audit trail and cohort exports may be read."""
+    if not user.is_authenticated:
+        return Clinic.objects.none()
+    if user.is_superuser:
+        return Clinic.objects.all()
+    return Clinic.objects.filter(
+        memberships__user=user, memberships__is_active=True, memberships__role=Role.LEAD
+    ).distinct()
+
+
 def infants_for(user: User, *, include_voided: bool = False) -> QuerySet[Infant]:
     if not user.is_authenticated:
         return Infant.objects.none()

@@ -1,5 +1,6 @@
 """The data model of the follow-up clinic; one module per subdomain, re-exported here."""
 
+from patients.models.audit import AccessAction, RecordAccess
 from patients.models.base import ClinicalQuerySet, ClinicalRecord, ClinicalRecordDeletionError
 from patients.models.clinics import (
     Clinic,
@@ -48,6 +49,7 @@ from patients.models.treatment import (
 from patients.models.visits import GrowthMeasurement, Visit
 
 __all__ = [
+    "AccessAction",
     "AdverseEvent",
     "Alert",
     "CalendarFeed",
@@ -83,6 +85,7 @@ __all__ = [
     "PresentingSign",
     "Procedure",
     "QualitativeFinding",
+    "RecordAccess",
     "Regimen",
     "ReviewTask",
     "Role",

@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from patients.models.people import Guardian, Infant
 from patients.models.treatment import PlannedDose
+from patients.models.visits import Visit
 
 
 class Channel(models.TextChoices):
@@ -27,6 +28,7 @@ class MessageKind(models.TextChoices):
     DOSE_EVENING_BEFORE = "dose_evening_before", "Dose tomorrow"
     DOSE_MORNING_OF = "dose_morning_of", "Dose today"
     VISIT_EVENING_BEFORE = "visit_evening_before", "Visit tomorrow"
+    VISIT_MORNING_OF = "visit_morning_of", "Visit today"
     MISSED_DOSE = "missed_dose", "Dose missed: please contact the clinic"
     NEW_PLAN = "new_plan", "Your new plan"
 
@@ -48,6 +50,9 @@ class PlannedMessage(models.Model):
     planned_dose = models.ForeignKey(
         PlannedDose, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
     )
+    visit = models.ForeignKey(
+        Visit, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
     kind = models.CharField(max_length=24, choices=MessageKind.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices)
     due_at = models.DateTimeField(
@@ -59,6 +64,9 @@ class PlannedMessage(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    #: A fresh value per claim and per send attempt: only the holder of the current token may
+    #: send or record, so two copies of one task can never both pass the claim (a fencing token).
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=120, blank=True)
     last_error = models.CharField(max_length=300, blank=True)

@@ -48,6 +48,11 @@ class Visit(ClinicalRecord):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reason = models.CharField(max_length=300, blank=True)
+    #: A visit dated in the future is a booked appointment: the guardian is reminded of it and it
+    #: is in their calendar feed. These are the monitoring-plan items it was booked for
+    #: (patients.clinical.monitoring codes, e.g. "b12_1_month"), so the reminder can say
+    #: "blood test" and the worklist can tell which overdue item a booking will clear.
+    monitoring_items = models.JSONField(default=list, blank=True)
 
     # Vital signs. The bounds reject typing slips, not abnormal values: a febrile or bradycardic
     # infant must still be recordable.

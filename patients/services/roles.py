@@ -73,7 +73,9 @@ def sync_role_groups() -> None:
     plan = {
         Role.STAFF: clinical,
         Role.LEAD: clinical
-        + _permissions(("clinic", "clinicmembership", "regimen", "denvernormtable"), ("view",)),
+        + _permissions(
+            ("clinic", "clinicmembership", "regimen", "denvernormtable", "recordaccess"), ("view",)
+        ),
         Role.ADMINISTRATOR: _permissions(CONFIGURATION_MODELS, ("view", "add", "change")),
     }
     for role, permissions in plan.items():

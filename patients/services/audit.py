@@ -1,0 +1,45 @@
+"""Writing the access log: every read of a patient record says who, what, when and from where.
+
+Called by the API and the pages after the scope check passed, so a row is only ever written for a
+record the user was allowed to see (a refused read is a 404 and leaves no trace of what exists).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.http import HttpRequest
+
+from patients.models import AccessAction, Infant, RecordAccess
+
+__all__ = ["AccessAction", "client_address", "log_access"]
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The peer address as the server saw it.
+
+    X-Forwarded-For is ignored on purpose: anyone can send it, and an access log that trusts it
+    records whatever the reader typed. Behind a proxy, set the proxy to pass REMOTE_ADDR.
+    """
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def log_access(
+    request: HttpRequest,
+    *,
+    action: str,
+    resource: type[models.Model] | str,
+    infant: Infant | None = None,
+    object_id: object = "",
+) -> RecordAccess:
+    label = resource if isinstance(resource, str) else resource._meta.label_lower
+    return RecordAccess.objects.create(
+        user=request.user,
+        infant=infant,
+        action=AccessAction(action),
+        resource=label[:100],
+        object_id=str(object_id or "")[:64],
+        method=request.method or "",
+        path=request.get_full_path()[:500],
+        ip_address=client_address(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+    )
