@@ -15,6 +15,7 @@ from patients import models as m
 from patients.selectors import administers, clinics_for, lead_clinics_for
 from patients.services.alerts import acknowledge_alert
 from patients.services.records import void_record
+from patients.services.visits import book_monitoring_visits
 
 
 class RecordStatusFilter(admin.SimpleListFilter):
@@ -327,9 +328,25 @@ class InfantAdmin(ScopedAdmin):
         ("Voided", {"fields": ["voided_at", "voided_by", "void_reason"], "classes": ["collapse"]}),
     ]
 
+    actions = ["void_selected", "book_monitoring_visits"]
+
     def get_queryset(self, request):
         # The presenting-sign filter and guardian-phone search join to-many tables.
         return super().get_queryset(request).distinct()
+
+    @admin.action(
+        description="Book the monitoring plan's visits (labs, MRI, Denver II)",
+        permissions=["change"],
+    )
+    def book_monitoring_visits(self, request, queryset):
+        booked = 0
+        for infant in queryset.filter(voided_at__isnull=True):
+            booked += len(book_monitoring_visits(infant, actor=request.user))
+        self.message_user(
+            request,
+            f"Booked or extended {booked} visit(s); the guardians' reminders follow.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(m.InfantGuardian)

@@ -1,7 +1,10 @@
 """Signal handlers."""
 
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save
 from django.dispatch import receiver
+
+from patients.models import Visit
+from patients.services.records import record_voided
 
 
 @receiver(post_migrate)
@@ -17,3 +20,15 @@ def sync_reference_data(sender, **kwargs) -> None:
     sync_role_groups()
     sync_shipped_regimens()
     ensure_bundled_norm_table()
+
+
+@receiver(post_save, sender=Visit)
+@receiver(record_voided, sender=Visit)
+def replan_after_visit_change(sender, instance: Visit, raw: bool = False, **kwargs) -> None:
+    # Booked, moved or cancelled, by a service, the admin or the API: the guardians' reminders
+    # follow once the change commits. Fixture loading (raw) has no plan to follow yet.
+    if raw:
+        return
+    from patients.services.reminders import replan_after_change
+
+    replan_after_change(instance.infant)

@@ -15,9 +15,10 @@ Tolerances that no source gives (how early or late a "1 month" blood test still 
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "Requirement",
     "add_months",
     "evaluate_plan",
+    "item_kinds",
     "plan_monitoring",
 ]
 
@@ -130,6 +132,20 @@ def add_months(start: date, months: int) -> date:
     years, month_index = divmod(start.month - 1 + months, 12)
     year, month = start.year + years, month_index + 1
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+@functools.cache
+def item_kinds(settings: PlanSettings = DEFAULT_SETTINGS) -> dict[str, ItemKind]:
+    """Every item code a plan can hold, with its kind: what a stored code (on a booked visit)
+    means without recomputing the infant's plan. Read from a plan that contains every item."""
+    start = datetime(2000, 1, 1, tzinfo=UTC)
+    plan = plan_monitoring(
+        first_dose_at=start,
+        birth_date=start.date(),
+        first_scan_date=start.date(),
+        settings=settings,
+    )
+    return {item.code: item.kind for item in plan.items}
 
 
 def _require_aware(value: datetime, name: str) -> None:

@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.dateformat import format as format_date
 
+from patients.clinical.monitoring import ItemKind, item_kinds
 from patients.models.reminders import Channel, PlannedMessage
 from patients.models.treatment import Route
 from patients.notifications.base import Outgoing, PermanentGatewayError
@@ -62,6 +63,7 @@ def context_for(message: PlannedMessage, *, now: datetime.datetime) -> dict:
     language = message_language(guardian.language)
     local_today = timezone.localtime(now, guardian.zone).date()
     dose = message.planned_dose
+    visit = message.visit if message.visit_id else None
     return {
         "child": infant.given_name,
         "clinic": infant.clinic.name,
@@ -72,6 +74,10 @@ def context_for(message: PlannedMessage, *, now: datetime.datetime) -> dict:
         "at_home": bool(dose and dose.at_home),
         "injection": dose is None or dose.route in INJECTED_ROUTES,
         "channel": message.channel,
+        # "with a blood test", so the guardian knows why; never which test (it names the disease).
+        "has_tests": bool(
+            visit and any(item_kinds().get(code) is ItemKind.LAB for code in visit.monitoring_items)
+        ),
     }
 
 

@@ -328,6 +328,19 @@ def _haemoglobin_until(
         )
 
 
+def monitoring_states(infant: m.Infant, *, now: datetime.datetime) -> list[monitoring.ItemState]:
+    """Where the infant stands on each item of the monitoring plan at ``now`` (clinic time).
+
+    Empty before any B12 dose is given or planned: the plan counts from the first dose.
+    """
+    zone = infant.clinic.zone
+    first_dose = _first_b12_dose(infant, zone)
+    if first_dose is None:
+        return []
+    potassium = tuple(_potassium_within_window(infant, first_dose, zone))
+    return _monitoring_states(infant, first_dose, potassium, zone, now=now.astimezone(zone))
+
+
 def _overdue_monitoring(
     infant: m.Infant,
     first_dose: _Span,
@@ -338,6 +351,25 @@ def _overdue_monitoring(
     raised: set[str],
 ) -> list[safety.Alert]:
     """One warning per monitoring item whose window has closed without what it needs."""
+    alerts = []
+    for state in _monitoring_states(infant, first_dose, potassium, zone, now=now):
+        item = state.item
+        if state.status is not monitoring.ItemStatus.OVERDUE:
+            continue
+        if raised & _COVERED_BY_SAFETY.get(item.code, frozenset()):
+            continue
+        alerts.append(_overdue_alert(item, state.missing, first_dose))
+    return alerts
+
+
+def _monitoring_states(
+    infant: m.Infant,
+    first_dose: _Span,
+    potassium: tuple[datetime.datetime, ...],
+    zone: ZoneInfo,
+    *,
+    now: datetime.datetime,
+) -> list[monitoring.ItemState]:
     mri_dates = list(
         m.ImagingStudy.objects.active()
         .filter(infant=infant, modality=Modality.MRI, body_site=BodySite.BRAIN)
@@ -373,15 +405,7 @@ def _overdue_monitoring(
             .values_list("measured_on", flat=True)
         ),
     )
-    alerts = []
-    for state in monitoring.evaluate_plan(plan, record, today=now.date(), now=now):
-        item = state.item
-        if state.status is not monitoring.ItemStatus.OVERDUE:
-            continue
-        if raised & _COVERED_BY_SAFETY.get(item.code, frozenset()):
-            continue
-        alerts.append(_overdue_alert(item, state.missing, first_dose))
-    return alerts
+    return list(monitoring.evaluate_plan(plan, record, today=now.date(), now=now))
 
 
 def _denver_correction_days(infant: m.Infant) -> int:

@@ -31,6 +31,7 @@ from patients.services.records import create_record
 from patients.services.reminders import plan_reminders, record_reminder_consent
 from patients.services.roles import add_membership, sync_role_groups
 from patients.services.treatment import record_administration, record_course_event, start_course
+from patients.services.visits import book_visit
 
 CLINIC_NAME = "Demo Paediatric Neurology Clinic"
 LABORATORY = "Hospital laboratory (seed 000)"
@@ -655,6 +656,10 @@ class DemoResult:
     infants_created: int
 
 
+#: The demo's next booked follow-up visit for each infant, counted from the load day.
+FOLLOW_UP_IN_DAYS = {"S000-P1": 12, "S000-P2": 19}
+
+
 @transaction.atomic
 def load_demo(*, today: datetime.date) -> DemoResult:
     sync_role_groups()
@@ -695,6 +700,7 @@ def load_demo(*, today: datetime.date) -> DemoResult:
 
     story = _Story(actor=users["staff"], today=today)
     created = 0
+    fresh: set[str] = set()
     for record_number, build, guardian_user, phone in (
         ("S000-P1", _patient_1, users["parent1"], "+905320000001"),
         ("S000-P2", _patient_2, users["parent2"], "+905320000002"),
@@ -702,6 +708,7 @@ def load_demo(*, today: datetime.date) -> DemoResult:
         if m.Infant.objects.filter(clinic=clinic, record_number=record_number).exists():
             continue
         build(story, clinic, _guardian(guardian_user, phone))
+        fresh.add(record_number)
         created += 1
     # Alerts as they stand on the day the demo is loaded (noon, clinic time).
     # Noon on the load day, or the present moment when that is earlier: the re-plans that run
@@ -722,5 +729,15 @@ def load_demo(*, today: datetime.date) -> DemoResult:
                     text_version="demo-1",
                     now=noon,
                 )
+        if infant.record_number in fresh:
+            # The next routine follow-up, so the parent portal and the calendar show a visit
+            # (the case report's own visits are all in the past by now).
+            book_visit(
+                infant,
+                actor=story.actor,
+                visit_date=today + datetime.timedelta(days=FOLLOW_UP_IN_DAYS[infant.record_number]),
+                reason="Routine follow-up: growth and development.",
+                now=noon,
+            )
         plan_reminders(infant, now=noon, announce=False)
     return DemoResult(clinic=clinic, users=DEMO_USERS, infants_created=created)

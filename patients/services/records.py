@@ -12,11 +12,17 @@ from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from patients.models import ClinicalRecord, User
 
 R = TypeVar("R", bound=ClinicalRecord)
+
+#: Sent after a row is voided (with ``sender`` the model and ``instance`` the voided row). Voiding
+#: is a conditional update, which post_save never sees; code that follows a model's rows (the
+#: reminders of a visit) listens here too.
+record_voided = Signal()
 
 
 def save_record(record: R, *, actor: User | None) -> R:
@@ -60,6 +66,7 @@ def void_record(record: R, *, actor: User, reason: str, now: datetime.datetime |
         raise ValidationError(f"This {model._meta.verbose_name} is already voided.")
     record.refresh_from_db()
     record_history(record, actor=actor, when=now, reason=f"voided: {reason}")
+    record_voided.send(sender=model, instance=record)
     return record
 
 

@@ -266,9 +266,18 @@ def test_the_demo_guardian_of_patient_1_has_live_reminders(demo):
     assert set(messages.values_list("kind", flat=True)) == {
         "dose_evening_before",
         "dose_morning_of",
+        "visit_evening_before",
+        "visit_morning_of",
     }
-    # Patient 2's course was stopped in 2025: nothing to remind.
-    assert not m.PlannedMessage.objects.filter(infant__record_number="S000-P2").exists()
+    # Patient 2's course was stopped in 2025: only the booked follow-up visit is reminded.
+    assert set(
+        m.PlannedMessage.objects.filter(infant__record_number="S000-P2").values_list(
+            "kind", "event_on"
+        )
+    ) == {
+        ("visit_evening_before", TODAY + datetime.timedelta(days=19)),
+        ("visit_morning_of", TODAY + datetime.timedelta(days=19)),
+    }
 
 
 def test_reminders_survive_the_re_plans_that_run_after_commit(

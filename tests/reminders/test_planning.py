@@ -421,7 +421,7 @@ def test_a_plan_costs_the_same_few_queries_however_many_doses(clinic, django_ass
     start_regimen(infant, PATIENT_2_START)
     plan_reminders(infant, now=BEFORE_DAY_1)
 
-    # Savepoint, infant lock, guardians with consent, planned doses, existing rows (locked),
-    # savepoint release: nothing per dose, per guardian or per channel.
-    with django_assert_num_queries(6):
+    # Savepoint, infant lock, guardians with consent, planned doses, booked visits, existing rows
+    # (locked), savepoint release: nothing per dose, per visit, per guardian or per channel.
+    with django_assert_num_queries(7):
         plan_reminders(infant, now=BEFORE_DAY_1)

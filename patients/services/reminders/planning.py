@@ -20,16 +20,31 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from patients.models import Consent, Guardian, Infant, PlannedDose, PlannedMessage, User
+from patients.models import Consent, Guardian, Infant, PlannedDose, PlannedMessage, User, Visit
 from patients.models.people import ConsentPurpose, FollowUpStatus
 from patients.models.reminders import Channel, MessageKind, MessageStatus
 from patients.models.treatment import PlannedDoseStatus
+from patients.models.visits import VisitType
 from patients.services.calendar_feeds import revoke_feed
 from patients.services.records import create_record, update_record
 
 # The kinds this module owns. Event messages (missed-dose follow-ups, new-plan announcements) are
 # facts about something that happened and are never cancelled by a re-plan of the schedule.
-PLANNED_KINDS = (MessageKind.DOSE_EVENING_BEFORE, MessageKind.DOSE_MORNING_OF)
+PLANNED_KINDS = (
+    MessageKind.DOSE_EVENING_BEFORE,
+    MessageKind.DOSE_MORNING_OF,
+    MessageKind.VISIT_EVENING_BEFORE,
+    MessageKind.VISIT_MORNING_OF,
+)
+DOSE_MOMENTS = (MessageKind.DOSE_EVENING_BEFORE, MessageKind.DOSE_MORNING_OF)
+VISIT_MOMENTS = (MessageKind.VISIT_EVENING_BEFORE, MessageKind.VISIT_MORNING_OF)
+#: Visits the guardian comes in for; a phone call is not a trip to remind of.
+REMINDED_VISIT_TYPES = (
+    VisitType.OUTPATIENT,
+    VisitType.INJECTION,
+    VisitType.IMAGING,
+    VisitType.ADMISSION,
+)
 
 # What a guardian may change on the preferences page. Contact details are included because they
 # decide which channels can reach the guardian, hence which rows are planned.
@@ -68,7 +83,8 @@ class PlanResult:
 class _Slot:
     key: str
     guardian_id: uuid.UUID
-    planned_dose_id: uuid.UUID
+    planned_dose_id: uuid.UUID | None
+    visit_id: uuid.UUID | None
     kind: str
     channel: str
     due_at: datetime.datetime
@@ -137,6 +153,12 @@ def dose_slot_key(dose: PlannedDose, guardian_id: uuid.UUID, channel: str, kind:
     )
 
 
+def visit_slot_key(visit: Visit, guardian_id: uuid.UUID, channel: str, kind: str) -> str:
+    # The day is part of the key: a rescheduled visit is a new reminder, and the one for the old
+    # day is cancelled rather than silently moved.
+    return f"visit:{visit.pk}:{visit.visit_date:%Y-%m-%d}:{guardian_id}:{channel}:{kind}"
+
+
 # --- who can be reminded -------------------------------------------------------------------------
 
 
@@ -192,19 +214,42 @@ def _wanted_slots(
         )
         .order_by("due_on", "number")
     )
+    # Visits the guardian comes in for. An injection visit on a day a dose is planned is that
+    # dose's visit: the dose reminders already tell the guardian, so it gets none of its own.
+    dose_days = {dose.due_on for dose in doses}
+    visits = [
+        visit
+        for visit in Visit.objects.active()
+        .filter(infant=infant, visit_date__gte=earliest, visit_type__in=REMINDED_VISIT_TYPES)
+        .order_by("visit_date", "pk")
+        if not (visit.visit_type == VisitType.INJECTION and visit.visit_date in dose_days)
+    ]
     slots: dict[str, _Slot] = {}
     for guardian in guardians:
         today = guardian_today(guardian, now)
-        moments = (
-            (MessageKind.DOSE_EVENING_BEFORE, guardian.evening_reminder_at, -1),
-            (MessageKind.DOSE_MORNING_OF, guardian.morning_reminder_at, 0),
-        )
+        for visit in visits:
+            if visit.visit_date < today:
+                continue
+            for kind, at, day_offset in _moments(guardian, VISIT_MOMENTS):
+                due_at = local_send_time(
+                    guardian, visit.visit_date + datetime.timedelta(days=day_offset), at
+                )
+                for channel in message_channels(guardian):
+                    key = visit_slot_key(visit, guardian.pk, channel, kind)
+                    slots[key] = _Slot(
+                        key=key,
+                        guardian_id=guardian.pk,
+                        planned_dose_id=None,
+                        visit_id=visit.pk,
+                        kind=kind,
+                        channel=channel,
+                        due_at=due_at,
+                        event_on=visit.visit_date,
+                    )
         for dose in doses:
             if dose.due_on < today:
                 continue
-            for kind, at, day_offset in moments:
-                if at is None:  # the guardian switched this reminder off
-                    continue
+            for kind, at, day_offset in _moments(guardian, DOSE_MOMENTS):
                 due_at = local_send_time(
                     guardian, dose.due_on + datetime.timedelta(days=day_offset), at
                 )
@@ -214,12 +259,24 @@ def _wanted_slots(
                         key=key,
                         guardian_id=guardian.pk,
                         planned_dose_id=dose.pk,
+                        visit_id=None,
                         kind=kind,
                         channel=channel,
                         due_at=due_at,
                         event_on=dose.due_on,
                     )
     return slots
+
+
+def _moments(guardian: Guardian, kinds: tuple[str, str]) -> list[tuple[str, datetime.time, int]]:
+    """(kind, local time, day offset) of the evening-before and morning-of reminders the guardian
+    wants; a time left empty means that reminder is switched off."""
+    evening, morning = kinds
+    moments = (
+        (evening, guardian.evening_reminder_at, -1),
+        (morning, guardian.morning_reminder_at, 0),
+    )
+    return [(kind, at, offset) for kind, at, offset in moments if at is not None]
 
 
 # --- planning ------------------------------------------------------------------------------------
@@ -249,7 +306,7 @@ def plan_reminders(infant: Infant, *, now: datetime.datetime, announce: bool = T
         row.slot_key: row
         for row in PlannedMessage.objects.select_for_update()
         .filter(infant=infant, kind__in=PLANNED_KINDS)
-        .only("id", "slot_key", "status", "due_at", "planned_dose_id", "guardian_id")
+        .only("id", "slot_key", "status", "due_at", "planned_dose_id", "visit_id", "guardian_id")
     }
     had_plan = {row.guardian_id for row in existing.values()}
     stamp = timezone.now()
@@ -275,6 +332,7 @@ def plan_reminders(infant: Infant, *, now: datetime.datetime, announce: bool = T
                     guardian_id=slot.guardian_id,
                     infant=infant,
                     planned_dose_id=slot.planned_dose_id,
+                    visit_id=slot.visit_id,
                     kind=slot.kind,
                     channel=slot.channel,
                     due_at=slot.due_at,
@@ -286,6 +344,7 @@ def plan_reminders(infant: Infant, *, now: datetime.datetime, announce: bool = T
         elif row.status == MessageStatus.CANCELLED:
             row.status = MessageStatus.PENDING
             row.due_at, row.planned_dose_id = slot.due_at, slot.planned_dose_id
+            row.visit_id = slot.visit_id
             to_update.append(row)
             created += 1
             changed_for.add(slot.guardian_id)
@@ -308,7 +367,7 @@ def plan_reminders(infant: Infant, *, now: datetime.datetime, announce: bool = T
     for row in to_update:
         row.updated_at = stamp  # bulk_update skips auto_now
     PlannedMessage.objects.bulk_update(
-        to_update, ["status", "due_at", "planned_dose", "updated_at"], batch_size=500
+        to_update, ["status", "due_at", "planned_dose", "visit", "updated_at"], batch_size=500
     )
     cancelled = 0
     for batch in _batches([row.pk for row in to_cancel]):
