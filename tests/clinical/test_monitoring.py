@@ -16,6 +16,7 @@ from patients.clinical.monitoring import (
     RecordedLab,
     add_months,
     evaluate_plan,
+    item_kinds,
     plan_monitoring,
 )
 
@@ -427,3 +428,18 @@ def test_evaluation_refuses_naive_datetimes(plan: MonitoringPlan) -> None:
         evaluate_plan(plan, labs(("b12", datetime(2024, 2, 29, 9))), today=ONE_MONTH)
     with pytest.raises(ValueError, match="now"):
         evaluate_plan(plan, NO_RECORD, today=ONE_MONTH, now=datetime(2024, 2, 29, 9))
+
+
+def test_item_kinds_name_every_code_a_plan_can_hold():
+    kinds = item_kinds()
+    # A booked visit stores codes only; the reminder needs to know which of them are blood tests.
+    assert kinds["b12_1m"] is ItemKind.LAB
+    assert kinds["potassium_48h"] is ItemKind.LAB
+    assert kinds["mri_repeat"] is ItemKind.IMAGING
+    assert {kinds[f"denver_{months}m"] for months in (12, 18, 24, 36)} == {ItemKind.DEVELOPMENT}
+    plan = plan_monitoring(
+        first_dose_at=datetime(2023, 11, 24, 10, tzinfo=UTC),
+        birth_date=date(2023, 2, 20),
+        first_scan_date=date(2023, 11, 21),
+    )
+    assert {item.code for item in plan.items} <= set(kinds)
