@@ -868,7 +868,7 @@ class PlannedMessageAdmin(ScopedAdmin):
 class RecordAccessAdmin(admin.ModelAdmin):
     """The access log, read-only, for the leads of the patient's clinic."""
 
-    list_display = ["at", "user", "action", "resource", "infant", "ip_address"]
+    list_display = ["at", "user", "action", "resource", "infant", "clinic", "ip_address"]
     list_filter = ["action", "resource"]
     date_hierarchy = "at"
     list_select_related = ["user", "infant"]
@@ -877,7 +877,7 @@ class RecordAccessAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(infant__clinic__in=lead_clinics_for(request.user).values("id"))
+        return queryset.filter(clinic__in=lead_clinics_for(request.user).values("id"))
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]

@@ -73,3 +73,81 @@ def open_review_tasks(user: User, *, due_by: datetime.date) -> QuerySet[ReviewTa
         .select_related("course__infant")
         .order_by("due_on")
     )
+
+
+# --- reads of the REST API (patients/api) ---------------------------------------------------------
+
+from patients.models import Guardian, PlannedMessage, RecordAccess  # noqa: E402
+
+
+def clinic_infants_for(user: User) -> QuerySet[Infant]:
+    """Infants of the clinics where the user works as staff or lead, voided ones included.
+
+    The clinical endpoints start here rather than from `infants_for`: a member of staff who is
+    also a parent reaches their own child through the guardian endpoints, never through the
+    clinical record of a clinic they do not work in.
+    """
+    if not user.is_authenticated:
+        return Infant.objects.none()
+    if user.is_superuser:
+        return Infant.objects.all()
+    return Infant.objects.filter(clinic__in=clinics_for(user).values("id"))
+
+
+def guardian_of(user: User) -> Guardian | None:
+    """The user's own guardian row, when they are an active guardian."""
+    if not user.is_authenticated:
+        return None
+    return Guardian.objects.active().filter(user=user).first()
+
+
+def children_of(user: User) -> QuerySet[Infant]:
+    """The active infants the user is an active guardian of: what a parent may see."""
+    if not user.is_authenticated:
+        return Infant.objects.none()
+    guardianships = InfantGuardian.objects.filter(
+        guardian__user=user, guardian__voided_at__isnull=True, voided_at__isnull=True
+    )
+    return Infant.objects.active().filter(id__in=guardianships.values("infant_id"))
+
+
+def guardians_for(user: User) -> QuerySet[Guardian]:
+    """Guardians of the infants of the user's clinics, and the user's own guardian row."""
+    if not user.is_authenticated:
+        return Guardian.objects.none()
+    if user.is_superuser:
+        return Guardian.objects.all()
+    of_clinic = InfantGuardian.objects.filter(infant__clinic__in=clinics_for(user).values("id"))
+    return Guardian.objects.filter(Q(id__in=of_clinic.values("guardian_id")) | Q(user=user))
+
+
+def messages_for(user: User) -> QuerySet[PlannedMessage]:
+    """Reminders of the infants of the user's clinics, and the reminders sent to the user."""
+    if not user.is_authenticated:
+        return PlannedMessage.objects.none()
+    if user.is_superuser:
+        return PlannedMessage.objects.all()
+    return PlannedMessage.objects.filter(
+        Q(infant__clinic__in=clinics_for(user).values("id"))
+        | Q(guardian__user=user, guardian__voided_at__isnull=True)
+    )
+
+
+def administered_clinics_for(user: User) -> QuerySet[Clinic]:
+    """Clinics whose configuration (regimens, closing days) the user administers."""
+    if not user.is_authenticated:
+        return Clinic.objects.none()
+    if user.is_superuser:
+        return Clinic.objects.all()
+    return Clinic.objects.filter(
+        memberships__user=user, memberships__is_active=True, memberships__role=Role.ADMINISTRATOR
+    ).distinct()
+
+
+def access_log_for(user: User) -> QuerySet[RecordAccess]:
+    """Reads of the records of the clinics the user leads (patients, mothers, guardians, lists)."""
+    if not user.is_authenticated:
+        return RecordAccess.objects.none()
+    if user.is_superuser:
+        return RecordAccess.objects.all()
+    return RecordAccess.objects.filter(clinic__in=lead_clinics_for(user).values("id"))

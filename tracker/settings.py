@@ -5,9 +5,11 @@ Production sets DATABASE_URL (PostgreSQL), REDIS_URL and DJANGO_SECRET_KEY; with
 secret or broker stops start-up instead of degrading silently. Every variable is listed in README.md.
 """
 
+import datetime
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp_source
 from django.core.exceptions import ImproperlyConfigured
 
 from tracker.env import env_bool, env_int, env_list, env_optional, env_str
@@ -246,16 +248,95 @@ REST_FRAMEWORK = {
 
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", default="TR")
 
-# Production transport security; off on the embedded default, which serves plain HTTP on loopback.
-SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("SECURE_HSTS_SECONDS", default=31536000)
+# ================================================================================================
+# Security (issue #5): sign-in throttling, transport, cookies, headers, content security policy and
+# request size limits. Production (DEBUG off) is secure by default; only the embedded default,
+# which serves plain HTTP on loopback, relaxes transport and cookies.
+# ================================================================================================
+
+# Sign-in throttling (django-axes). Failures are counted per user name (from any address) and per
+# address (for any user name) as two separate counters, so a password guessed from many addresses
+# and many user names tried from one address are both stopped. The lock lifts by itself after the
+# cool-off; a successful sign-in clears both counters.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt during a lock-out does not restart the cool-off, so the rightful user gets back
+# in at a predictable time even while someone keeps hammering the account.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The same peer address the access log records: X-Forwarded-For is whatever the client typed, and
+# trusting it would let an attacker pick a fresh "address" for every guess.
+AXES_CLIENT_IP_CALLABLE = "patients.services.audit.client_address"
+
+# Transport. HSTS and the HTTPS redirect are on in production; the redirect may be switched off
+# when the TLS proxy in front of gunicorn redirects itself (README, Production).
 SECURE_SSL_REDIRECT = False if DEBUG else env_bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("SECURE_HSTS_SECONDS", default=31536000)
+# Off by default: the tracker is often one host among a hospital's, and includeSubDomains would
+# force HTTPS on sibling hosts the clinic does not control.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = False
+# The TLS-terminating proxy sets this header; gunicorn is never exposed without it.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Cookies. In production the session and CSRF cookies travel over HTTPS only, and that cannot be
+# configured away: a variable that tries is refused at start-up rather than silently ignored.
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+if not DEBUG:
+    for _cookie_setting in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+        if not env_bool(_cookie_setting, default=True):
+            raise ImproperlyConfigured(
+                f"{_cookie_setting} cannot be turned off when DJANGO_DEBUG is off: patient "
+                "records must never travel in a cookie sent over plain HTTP."
+            )
 SESSION_COOKIE_HTTPONLY = True
+# The CSRF cookie stays readable by the page: the API's Swagger UI reads it to send the token with
+# "Try it out" requests. It carries no session and is useless without the session cookie.
+CSRF_COOKIE_HTTPONLY = False
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# A clinic working day; a shared ward computer does not stay signed in overnight.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE_SECONDS", default=8 * 60 * 60)
+
+# Response headers (django.middleware.security and clickjacking).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy (django-csp 4). Everything from this origin only, and no inline script
+# or style anywhere: the admin needs none. A page that needs more (the API's Swagger UI) widens the
+# policy on that view alone with csp.decorators.csp_update, never here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_source.SELF],
+        "script-src": [csp_source.SELF],
+        "style-src": [csp_source.SELF],
+        "img-src": [csp_source.SELF],
+        "font-src": [csp_source.SELF],
+        "connect-src": [csp_source.SELF],
+        "object-src": [csp_source.NONE],
+        "base-uri": [csp_source.NONE],
+        "frame-ancestors": [csp_source.NONE],
+        "form-action": [csp_source.SELF],
+    }
+}
+
+# Request size limits. 2.5 MiB of form data covers the largest form in the product (a clinic's LMS
+# growth table pasted into the admin, about 1 MB for the full WHO tables); bigger files spill to a
+# temporary file rather than memory. The field count is raised from Django's 1,000 because the
+# admin posts every row of a long treatment course (planned doses and administrations) and of a
+# clinic's holidays as inline forms; 10,000 still bounds the work one request can cause.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# ================================================================================================
+# End of the security block.
+# ================================================================================================
 
 LOGGING = {
     "version": 1,
@@ -263,4 +344,63 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
+}
+
+# --- REST API (patients/api) ----------------------------------------------------------------------
+# Extends the REST_FRAMEWORK above (any other key set there is kept). Token authentication comes
+# first so that a request without credentials is answered 401 with a WWW-Authenticate header;
+# browsers use the session.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "patients.api.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Model validation errors raised by the services become field-level 400s.
+    "EXCEPTION_HANDLER": "patients.api.exceptions.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "B12 infant follow-up API",
+    "DESCRIPTION": (
+        "The follow-up record of infants treated for vitamin B12 deficiency: visits, growth, "
+        "labs, imaging, development, treatment and reminders. Every read is scoped to the "
+        "caller (staff and leads: their clinics; guardians: their own children's schedule and "
+        "their own reminders) and logged; records are voided with a reason, never deleted."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Separate request and response components, so read-only fields are never asked for.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The documentation's scripts and styles are served from this server, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "patients.api.schema.describe_path_ids",
+    ],
+    # Choice sets that share a field name (status, severity, ...) get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "LabUnitEnum": "patients.models.labs.LabUnit",
+        "DoseUnitEnum": "patients.models.treatment.DoseUnit",
+        "PlannedDoseStatusEnum": "patients.models.treatment.PlannedDoseStatus",
+        "CourseStatusEnum": "patients.models.treatment.CourseStatus",
+        "ScoreStatusEnum": "patients.models.interpretation.ScoreStatus",
+        "MessageStatusEnum": "patients.models.reminders.MessageStatus",
+        "FindingSeverityEnum": "patients.models.imaging.Severity",
+        "AdverseEventSeverityEnum": "patients.models.treatment.AdverseEventSeverity",
+        "AlertSeverityEnum": "patients.models.interpretation.AlertSeverity",
+    },
 }

@@ -19,3 +19,6 @@ STORAGES = {
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_AUTOREFRESH = True
+# The test client's login() authenticates without a request, which django-axes refuses; the
+# sign-in throttling tests (tests/security) switch it back on around real sign-in requests.
+AXES_ENABLED = False

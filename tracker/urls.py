@@ -9,5 +9,6 @@ admin.site.index_title = "Clinical record"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("patients.api.urls")),
     path("", include("patients.urls")),
 ]

@@ -56,7 +56,8 @@ class LeadsOnly(BasePermission):
 
 
 class _ChartBase(APIView):
-    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    # Token first: its WWW-Authenticate header is what makes an anonymous call a 401, not a 403.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = _FirstRenderer
@@ -123,15 +124,22 @@ class InfantChartView(_ChartBase):
         ),
         parameters=[
             # drf-spectacular names a path's "pk" "id" in the schema.
-            OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The infant's id."
+            ),
             OpenApiParameter(
                 "name",
                 OpenApiTypes.STR,
                 OpenApiParameter.PATH,
                 enum=list(chart_service.INFANT_CHARTS),
+                description="Which chart of the infant.",
             ),
             OpenApiParameter(
-                "image_format", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(IMAGE_FORMATS)
+                "image_format",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=list(IMAGE_FORMATS),
+                description="PNG for pages and print, SVG to scale (its text stays text).",
             ),
             *_RESPONSE_HEADERS,
         ],
@@ -178,8 +186,12 @@ class CohortFilterSerializer(serializers.Serializer):
         help_text="Worst severity on the first brain MRI; none: no MRI recorded.",
     )
     regimen = serializers.CharField(required=False, max_length=80, help_text="Regimen key.")
-    diagnosed_from = serializers.DateField(required=False)
-    diagnosed_to = serializers.DateField(required=False)
+    diagnosed_from = serializers.DateField(
+        required=False, help_text="Only infants diagnosed on or after this day."
+    )
+    diagnosed_to = serializers.DateField(
+        required=False, help_text="Only infants diagnosed on or before this day."
+    )
     stratify = serializers.ChoiceField(
         choices=list(STRATIFICATIONS), required=False, default="age_at_diagnosis"
     )
@@ -235,9 +247,14 @@ class CohortChartView(_ChartBase):
                 OpenApiTypes.STR,
                 OpenApiParameter.PATH,
                 enum=list(chart_service.COHORT_CHARTS),
+                description="Which cohort chart.",
             ),
             OpenApiParameter(
-                "image_format", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(IMAGE_FORMATS)
+                "image_format",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=list(IMAGE_FORMATS),
+                description="PNG for pages and print, SVG to scale (its text stays text).",
             ),
             *_RESPONSE_HEADERS,
         ],
@@ -286,8 +303,16 @@ class InfantReportView(_ChartBase):
         ),
         parameters=[
             # drf-spectacular names a path's "pk" "id" in the schema.
-            OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH),
-            OpenApiParameter("report", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(REPORTS)),
+            OpenApiParameter(
+                "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The infant's id."
+            ),
+            OpenApiParameter(
+                "report",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=list(REPORTS),
+                description="The visit summary for staff, or the guardian's take-home plan.",
+            ),
             OpenApiParameter(
                 "lang",
                 OpenApiTypes.STR,

@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from patients.models.clinics import Clinic
 from patients.models.people import Infant
 
 
@@ -44,6 +45,12 @@ class RecordAccess(models.Model):
     infant = models.ForeignKey(
         Infant, null=True, blank=True, on_delete=models.PROTECT, related_name="accesses"
     )
+    #: The clinic whose records were read: the infant's, or the reader's own for a list, a mother
+    #: or a guardian (empty only when the reader works in several clinics and read across them).
+    #: Leads read the log of their clinic through it.
+    clinic = models.ForeignKey(
+        Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     action = models.CharField(max_length=8, choices=AccessAction.choices)
     #: What was read: the model label ("patients.labresult") and the row id, when one row was.
     resource = models.CharField(max_length=100)
@@ -62,6 +69,7 @@ class RecordAccess(models.Model):
         indexes = [
             models.Index(fields=["infant", "at"], name="access_infant_at"),
             models.Index(fields=["user", "at"], name="access_user_at"),
+            models.Index(fields=["clinic", "at"], name="access_clinic_at"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -9,7 +9,8 @@ from __future__ import annotations
 from django.db import models
 from django.http import HttpRequest
 
-from patients.models import AccessAction, Infant, RecordAccess
+from patients.models import AccessAction, Clinic, Infant, RecordAccess
+from patients.selectors import clinics_for
 
 __all__ = ["AccessAction", "client_address", "log_access"]
 
@@ -23,18 +24,31 @@ def client_address(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _clinic_of(request: HttpRequest, infant: Infant | None, clinic: Clinic | None):
+    """The clinic whose lead may read this row: the patient's, else the one named, else the
+    reader's own when they work in exactly one (a list, a mother, a guardian)."""
+    if infant is not None:
+        return infant.clinic_id
+    if clinic is not None:
+        return clinic.pk
+    own = list(clinics_for(request.user).values_list("id", flat=True)[:2])
+    return own[0] if len(own) == 1 else None
+
+
 def log_access(
     request: HttpRequest,
     *,
     action: str,
     resource: type[models.Model] | str,
     infant: Infant | None = None,
+    clinic: Clinic | None = None,
     object_id: object = "",
 ) -> RecordAccess:
     label = resource if isinstance(resource, str) else resource._meta.label_lower
     return RecordAccess.objects.create(
         user=request.user,
         infant=infant,
+        clinic_id=_clinic_of(request, infant, clinic),
         action=AccessAction(action),
         resource=label[:100],
         object_id=str(object_id or "")[:64],

@@ -1,0 +1,77 @@
+"""Who may call which endpoint: roles first (403), then each row's scope (404, in the querysets).
+
+A role decides whether an endpoint is open to the caller at all; it never grants a row. Rows come
+from the scoped selectors, so a record outside the caller's scope answers 404 whatever the role.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from rest_framework.permissions import BasePermission
+
+from patients.models import Guardian, Role, User
+from patients.selectors import guardian_of
+
+# Role names as the views declare them.
+CLINICAL = "clinical"  # staff or lead of at least one clinic
+LEAD = "lead"
+ADMINISTRATOR = "administrator"
+GUARDIAN = "guardian"
+
+
+class CallerRoles:
+    """The caller's roles, read once per request (one query each, and only when asked)."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    @cached_property
+    def _membership_roles(self) -> frozenset[str]:
+        if not self.user.is_authenticated:
+            return frozenset()
+        if self.user.is_superuser:
+            return frozenset(Role.values)
+        return frozenset(
+            self.user.memberships.filter(is_active=True).values_list("role", flat=True)
+        )
+
+    @cached_property
+    def guardian(self) -> Guardian | None:
+        return guardian_of(self.user)
+
+    def has(self, role: str) -> bool:
+        if role == GUARDIAN:
+            return self.guardian is not None
+        if role == CLINICAL:
+            return bool(self._membership_roles & {Role.STAFF, Role.LEAD})
+        if role == LEAD:
+            return Role.LEAD in self._membership_roles
+        if role == ADMINISTRATOR:
+            return Role.ADMINISTRATOR in self._membership_roles
+        raise ValueError(f"unknown role {role!r}")
+
+
+def caller_roles(request) -> CallerRoles:
+    roles = getattr(request, "_caller_roles", None)
+    if roles is None or roles.user is not request.user:
+        roles = CallerRoles(request.user)
+        request._caller_roles = roles
+    return roles
+
+
+class HasRole(BasePermission):
+    """Open when the caller holds one of the roles the view names for the action.
+
+    Views declare ``roles``: a mapping of action name to role names, with ``"*"`` for every
+    action not named.
+    """
+
+    message = "Your role does not give access to this endpoint."
+
+    def has_permission(self, request, view) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        wanted = view.roles.get(view.action, view.roles["*"])
+        roles = caller_roles(request)
+        return any(roles.has(role) for role in wanted)
