@@ -6,12 +6,14 @@ templates in the guardian's language, so a corrected template reaches messages a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 from patients.notifications.base import (
+    AmbiguousGatewayError,
     ChannelBackend,
     GatewayError,
     Outgoing,
@@ -19,6 +21,7 @@ from patients.notifications.base import (
 )
 
 __all__ = [
+    "AmbiguousGatewayError",
     "ChannelBackend",
     "GatewayError",
     "Outgoing",
@@ -41,4 +44,12 @@ def deliver(message) -> str:
     """Render `message` (a PlannedMessage) and send it through its channel; the provider's id."""
     from patients.notifications.render import render
 
-    return backend_for(message.channel).send(render(message))
+    outgoing = replace(
+        render(message),
+        # A second claim of the row (the first was released, reaped or failed over) or an error
+        # noted on it (a transient failure, a redelivery after a lost worker) means an earlier
+        # hand-over may have reached the provider.
+        resend=message.attempts > 1 or bool(message.last_error),
+        not_before=message.due_at,
+    )
+    return backend_for(message.channel).send(outgoing)

@@ -1,0 +1,319 @@
+"""Sending claimed rows in batches: one query loads a batch, every row is still renewed and
+recorded on its own, a transient error stops the batch with only the unsent rows left to retry,
+and the Celery tasks retry those rows alone."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from patients import tasks
+from patients.models import Guardian
+from patients.models.reminders import MessageStatus, PlannedMessage
+from patients.notifications import GatewayError, Outgoing, PermanentGatewayError, deliver
+from patients.services import dispatch
+from patients.services.dispatch import SendOutcome
+from tests.reminders.conftest import wait_until
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime.datetime(2025, 3, 30, 6, 0, tzinfo=datetime.UTC)
+MINUTE = datetime.timedelta(minutes=1)
+
+
+def rows(ids) -> list[tuple[str, int]]:
+    by_id = PlannedMessage.objects.in_bulk(ids)
+    return [(by_id[i].status, by_id[i].attempts) for i in ids]
+
+
+def failing_on(*failing, error=GatewayError):
+    def send(message):
+        if message.id in failing:
+            raise error("gateway unavailable (test)")
+        return deliver(message)
+
+    return send
+
+
+# -- one batch -----------------------------------------------------------------------------------
+
+
+def test_a_batch_loads_its_rows_once_and_renews_and_records_each(make_messages, gateway):
+    ids = make_messages(6, due_at=NOW - MINUTE)
+    dispatch.claim_due(now=NOW, limit=6)
+
+    with CaptureQueriesContext(connection) as queries:
+        report = dispatch.send_batch(ids)
+
+    statements = [q["sql"].split(maxsplit=1)[0].upper() for q in queries.captured_queries]
+    # One SELECT loads the rows with what rendering reads; each row then costs two UPDATEs:
+    # the claim renewal just before its send, and the record of its result (written in the same
+    # transaction as the next row's renewal).
+    assert statements.count("SELECT") == 1
+    assert statements.count("UPDATE") == 2 * len(ids)
+    assert report.sent == len(ids) and report.stopped is None
+    assert gateway.accepted() == {str(i): 1 for i in ids}
+    assert rows(ids) == [(MessageStatus.SENT, 1)] * 6
+
+
+def test_a_batch_sends_in_the_given_order_and_skips_rows_no_longer_claimed(make_messages, gateway):
+    ids = make_messages(5, due_at=NOW - MINUTE)
+    dispatch.claim_due(now=NOW, limit=5)
+    PlannedMessage.objects.filter(id=ids[1]).update(status=MessageStatus.CANCELLED)
+    PlannedMessage.objects.filter(id=ids[3]).update(status=MessageStatus.SENT, sent_at=NOW)
+    order = []
+
+    def send(message):
+        order.append(message.id)
+        return deliver(message)
+
+    report = dispatch.send_batch(list(reversed(ids)), send=send)
+
+    assert order == [ids[4], ids[2], ids[0]]
+    assert report.outcomes[ids[1]] is report.outcomes[ids[3]] is SendOutcome.NOT_CLAIMED
+    assert report.sent == 3
+
+
+def test_a_refusal_or_a_bug_fails_its_row_and_the_batch_goes_on(make_messages, gateway, caplog):
+    ids = make_messages(4, due_at=NOW - MINUTE)
+    dispatch.claim_due(now=NOW, limit=4)
+
+    def send(message):
+        if message.id == ids[1]:
+            raise PermanentGatewayError("invalid number")
+        if message.id == ids[2]:
+            return {}["missing"]
+        return deliver(message)
+
+    with caplog.at_level(logging.ERROR, logger="patients.dispatch"):
+        report = dispatch.send_batch(ids, send=send)
+
+    assert [report.outcomes[i] for i in ids] == ["sent", "failed", "failed", "sent"]
+    assert [s for s, _ in rows(ids)] == ["sent", "failed", "failed", "sent"]
+    assert f"message {ids[2]} failed" in caplog.text
+
+
+def test_a_transient_error_stops_the_batch_and_leaves_only_the_unsent_rows(make_messages, gateway):
+    ids = make_messages(5, due_at=NOW - MINUTE)
+    dispatch.claim_due(now=NOW, limit=5)
+
+    report = dispatch.send_batch(ids, send=failing_on(ids[2]))
+
+    assert report.sent == 2
+    assert report.stopped.message_id == ids[2]
+    assert report.stopped.remaining == ids[2:]
+    assert isinstance(report.stopped.error, GatewayError)
+    assert rows(ids) == [("sent", 1)] * 2 + [("sending", 1)] * 3
+    assert PlannedMessage.objects.get(id=ids[2]).last_error.startswith("GatewayError")
+
+    dispatch.release_stopped(report.stopped, now=NOW)
+    # The row that met the error counts its attempt; the rows never tried do not.
+    assert rows(ids) == [("sent", 1)] * 2 + [("pending", 1)] + [("pending", 0)] * 2
+    assert gateway.accepted() == {str(i): 1 for i in ids[:2]}
+
+
+# -- what the gateway is told --------------------------------------------------------------------
+
+
+class Recorder:
+    """A channel backend that keeps what it was handed."""
+
+    handed: list[Outgoing] = []
+
+    def send(self, message: Outgoing) -> str:
+        self.handed.append(message)
+        return f"recorded-{message.idempotency_key}"
+
+
+@pytest.fixture
+def recorder(settings):
+    settings.NOTIFICATION_BACKENDS = {
+        "sms": f"{__name__}.Recorder",
+        "email": f"{__name__}.Recorder",
+    }
+    Recorder.handed = []
+    return Recorder.handed
+
+
+def test_a_first_send_is_no_resend_and_is_bounded_by_the_due_time(make_messages, recorder):
+    [message_id] = make_messages(1, due_at=NOW - MINUTE)
+    dispatch.claim_due(now=NOW, limit=1)
+
+    dispatch.send_batch([message_id])
+
+    [handed] = recorder
+    assert (handed.resend, handed.not_before) == (False, NOW - MINUTE)
+
+
+@pytest.mark.parametrize("how", ["retried within the claim", "claimed again", "redelivered"])
+def test_a_send_after_trouble_is_a_resend(make_messages, recorder, how):
+    [message_id] = make_messages(1, due_at=NOW - MINUTE)
+    dispatch.claim_due(now=NOW, limit=1)
+    if how == "retried within the claim":  # an earlier try met a transient error
+        dispatch.send_batch([message_id], send=failing_on(message_id))
+    elif how == "claimed again":  # released (or reaped) after a try, then claimed by a tick
+        dispatch.release_for_retry(message_id, now=NOW)
+        PlannedMessage.objects.filter(id=message_id).update(last_error="")
+        dispatch.claim_due(now=NOW, limit=1)
+
+    dispatch.send_batch([message_id], redelivered=how == "redelivered")
+
+    [handed] = recorder
+    assert handed.resend
+    row = PlannedMessage.objects.get(id=message_id)
+    assert (row.status, row.last_error) == (MessageStatus.SENT, "")
+
+
+# -- the Celery tasks' retry policy, without a broker ---------------------------------------------
+
+
+class Retrying(Exception):
+    pass
+
+
+class StubTask:
+    """What `tasks._send` reads of a running Celery task, and what it asks of it."""
+
+    max_retries = tasks.SEND_MAX_RETRIES
+
+    def __init__(self, *, retries=0, redelivered=False):
+        self.request = SimpleNamespace(retries=retries, delivery_info={"redelivered": redelivered})
+        self.retried: dict = {}
+
+    def retry(self, **options):
+        self.retried = options
+        return Retrying()
+
+
+def test_a_batch_task_retries_only_the_rows_not_yet_sent(make_messages, gateway):
+    ids = make_messages(4, due_at=NOW - MINUTE)
+    dispatch.claim_due(now=NOW, limit=4)
+    gateway.configure(fail_next=1)
+    PlannedMessage.objects.filter(id=ids[0]).update(status=MessageStatus.SENT, sent_at=NOW)
+    task = StubTask(retries=1)
+
+    with pytest.raises(Retrying):
+        tasks._send(task, [str(i) for i in ids], batch=True)
+
+    assert task.retried["args"] == ([str(i) for i in ids[1:]],)
+    assert isinstance(task.retried["exc"], GatewayError)
+    assert 0 <= task.retried["countdown"] <= tasks.SEND_RETRY_BACKOFF * 2
+    assert [s for s, _ in rows(ids)] == ["sent", "sending", "sending", "sending"]
+
+    assert tasks._send(StubTask(retries=2), list(task.retried["args"][0]), batch=True)
+    assert [s for s, _ in rows(ids)] == ["sent"] * 4
+
+
+def test_a_batch_task_hands_its_rows_back_when_retries_are_spent(make_messages, gateway):
+    ids = make_messages(3, due_at=NOW - MINUTE)
+    dispatch.claim_due(now=NOW, limit=3)
+    gateway.configure(fail_next=1)
+
+    outcome = tasks._send(
+        StubTask(retries=tasks.SEND_MAX_RETRIES), [str(i) for i in ids], batch=True
+    )
+
+    assert outcome == "released 3"
+    assert rows(ids) == [("pending", 1), ("pending", 0), ("pending", 0)]
+
+
+def test_a_single_send_task_retries_with_its_own_argument(make_messages, gateway):
+    [message_id] = make_messages(1, due_at=NOW - MINUTE)
+    dispatch.claim_due(now=NOW, limit=1)
+    gateway.configure(fail_next=1)
+    task = StubTask()
+
+    with pytest.raises(Retrying):
+        tasks._send(task, [str(message_id)], batch=False)
+
+    assert task.retried["args"] == (str(message_id),)
+
+
+def test_a_refusal_is_not_retried_by_the_task(make_messages):
+    [message_id] = make_messages(1, due_at=NOW - MINUTE)
+    dispatch.claim_due(now=NOW, limit=1)
+    Guardian.objects.update(phone="", email="")  # rendering refuses: no address to send to
+    task = StubTask()
+
+    tasks._send(task, [str(message_id)], batch=True)
+
+    assert task.retried == {}
+    assert PlannedMessage.objects.get(id=message_id).status == MessageStatus.FAILED
+
+
+# -- fanning a tick out --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("claimed", "sizes"),
+    [
+        (0, []),
+        (1, [1]),
+        (10, [2, 2, 2, 2, 2]),  # a small tick still reaches every worker process
+        (40, [5] * 8),
+        (500, [50] * 10),  # a full claim: batches at their largest
+    ],
+)
+def test_fan_out_spreads_small_claims_and_caps_large_ones(claimed, sizes):
+    ids = list(range(claimed))
+    batches = tasks.fan_out(ids)
+    assert [len(batch) for batch in batches] == sizes
+    assert [i for batch in batches for i in batch] == [str(i) for i in ids]
+
+
+# -- the real pipeline ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_batch_published_twice_reaches_each_parent_once(pipeline, gateway, make_messages):
+    ids = make_messages(60)
+    dispatch.claim_due(now=timezone.now(), limit=60)
+    gateway.configure(delay=0.01)
+    batch = [str(i) for i in ids]
+
+    pipeline.publish(tasks.send_messages, batch)
+    pipeline.publish(tasks.send_messages, batch)
+    wait_until(
+        lambda: PlannedMessage.objects.filter(status=MessageStatus.SENT).count() == len(ids),
+        timeout=60,
+        what=lambda: f"all sent\n{pipeline.log_tail()}",
+    )
+    time.sleep(1)  # let the slower copy finish its walk through the batch
+
+    assert gateway.delivered() == {str(i): 1 for i in ids}
+    # Each copy reads the batch once, and a row whose claim changed since is skipped, except
+    # one: if the slower copy read while the faster was sending a row, and reaches that row
+    # before the faster records it, it takes the row over (as a copy redelivered after a crash
+    # must). The provider's idempotency key absorbs that one second hand-over.
+    assert sum(gateway.accepted().values()) <= len(ids) + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_redelivered_after_its_worker_was_killed_sends_as_a_resend(
+    pipeline, gateway, make_messages
+):
+    ids = make_messages(16)
+    gateway.configure(delay=0.1)
+    pipeline.publish(tasks.dispatch_tick)
+    wait_until(lambda: len(gateway.attempts()) >= 3, timeout=30, what="the batches to be under way")
+
+    pipeline.kill()
+    pipeline.start()
+    wait_until(
+        lambda: PlannedMessage.objects.filter(status=MessageStatus.SENT).count() == len(ids),
+        timeout=60,
+        what=lambda: f"all sent\n{pipeline.log_tail()}",
+    )
+
+    # The batches the killed worker held came back from Redis marked as redelivered, so their
+    # rows went out as resends: a provider without idempotency keys looks for its copy first.
+    restarted_log = (pipeline.workdir / "worker-2.log").read_text()
+    assert "(redelivered)" in restarted_log
+    assert gateway.delivered() == {str(i): 1 for i in ids}
