@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -290,6 +291,24 @@ class Infant(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.given_name} {self.family_name} ({self.record_number})"
+
+    def clean(self) -> None:
+        # "Today" on the clinic's calendar: a birth typed just after midnight in Istanbul is not
+        # in the future there, whatever the server's UTC date says.
+        if self.clinic_id is None:
+            return
+        today = self.clinic.today()
+        errors = {}
+        if self.birth_date and self.birth_date > today:
+            errors["birth_date"] = (
+                f"{self.birth_date:%Y-%m-%d} is in the future (today is {today:%Y-%m-%d})."
+            )
+        if self.diagnosis_date and self.diagnosis_date > today:
+            errors["diagnosis_date"] = (
+                f"{self.diagnosis_date:%Y-%m-%d} is in the future (today is {today:%Y-%m-%d})."
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Relationship(models.TextChoices):

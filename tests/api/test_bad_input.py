@@ -328,6 +328,20 @@ CASES = [
         "clinic",
     ),
     Case(
+        "infant born in the future",
+        "POST",
+        url("/api/v1/infants/"),
+        lambda w: {
+            "clinic": str(w.a.clinic.pk),
+            "record_number": "X-2",
+            "given_name": "Can",
+            "family_name": "Demir",
+            "sex": "male",
+            "birth_date": (datetime.date.today() + datetime.timedelta(days=30)).isoformat(),
+        },
+        "birth_date",
+    ),
+    Case(
         "record number already used in the clinic",
         "POST",
         url("/api/v1/infants/"),
