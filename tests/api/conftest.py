@@ -189,6 +189,7 @@ def make_records(
     access = m.RecordAccess.objects.create(
         user=actor,
         infant=infant,
+        clinic=infant.clinic,
         action="read",
         resource="patients.infant",
         object_id=str(infant.pk),
