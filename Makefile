@@ -25,7 +25,7 @@ run: install
 	@$(MANAGE) migrate --noinput
 	@$(MANAGE) load_demo
 	@echo
-	@echo "  The tracker is starting on http://$(HOST):$(PORT)/  (sign in with a demo user above)"
+	@echo "  The tracker is starting: sign in at http://$(HOST):$(PORT)/ with a demo user above"
 	@echo "  The admin is at http://$(HOST):$(PORT)/admin/ ; Ctrl-C stops the server and the background jobs."
 	@echo
 	@$(MANAGE) run_dispatcher & dispatcher=$$!; \

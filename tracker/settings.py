@@ -150,8 +150,10 @@ STORAGES = {
 # collected, hashed copies from STATIC_ROOT (`manage.py collectstatic`).
 WHITENOISE_AUTOREFRESH = DEBUG
 
-LOGIN_URL = "admin:login"
-LOGIN_REDIRECT_URL = "admin:index"
+LOGIN_URL = "web:sign-in"
+# The front door sends each user on to their own part: worklist, portal or admin.
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "web:sign-in"
 
 # Redis: the Celery broker and the shared cache. Optional on the embedded default, required in
 # production, where the reminder pipeline depends on it.

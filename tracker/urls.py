@@ -1,14 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from patients.web.home import home
 
 admin.site.site_header = "B12 infant follow-up"
 admin.site.site_title = "B12 follow-up"
 admin.site.index_title = "Clinical record"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("patients.api.urls")),
     path("", include("patients.urls")),
+    path("", include("patients.web.urls")),
 ]

@@ -1,0 +1,39 @@
+"""Which part of the product a signed-in user is sent to, and the guards of each part."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+
+from patients.api.permissions import CLINICAL, GUARDIAN, caller_roles
+
+
+def is_clinical(request: HttpRequest) -> bool:
+    return caller_roles(request).has(CLINICAL)
+
+
+def is_guardian(request: HttpRequest) -> bool:
+    return caller_roles(request).has(GUARDIAN)
+
+
+def _requires(role_check: Callable[[HttpRequest], bool]):
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            # 404 rather than 403: a page outside the reader's part of the product is as absent
+            # for them as a record outside their scope.
+            if not role_check(request):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+clinical_required = _requires(is_clinical)
+guardian_required = _requires(is_guardian)

@@ -1,0 +1,360 @@
+"""Pages for clinic staff and leads: the worklist, the infant list and the infant page.
+
+Every read starts from `clinic_infants_for`, the clinical scope the REST API uses: a member of
+staff who is also a parent reaches their own child through the portal, never through a clinical
+page of a clinic they do not work in.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.core.paginator import Paginator
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from patients import models as m
+from patients.clinical.ages import WHO_GROWTH_CORRECTION, age_on
+from patients.models.interpretation import AlertSeverity
+from patients.models.people import FollowUpStatus
+from patients.models.reminders import MessageStatus
+from patients.models.treatment import CourseStatus, PlannedDoseStatus
+from patients.selectors import clinic_infants_for, clinics_for, open_review_tasks
+from patients.services import charts as chart_service
+from patients.services.alerts import open_alerts_for
+from patients.services.audit import AccessAction, log_access
+from patients.services.reminders.loop import messages_for_infant, missed_doses_worklist
+from patients.web.access import clinical_required
+from patients.web.pages import page
+
+#: Each worklist section shows this many rows and says how many more there are.
+WORKLIST_ROWS = 50
+INFANTS_PER_PAGE = 50
+#: The infant page's list of messages: the newest, enough to see a gateway problem.
+MESSAGES_SHOWN = 40
+UPCOMING_SHOWN = 10
+
+_SEVERITY_RANK = Case(
+    When(severity=AlertSeverity.URGENT, then=Value(0)),
+    When(severity=AlertSeverity.WARNING, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    rows: list
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.rows)
+
+
+def _section(queryset: QuerySet) -> Section:
+    rows = list(queryset[:WORKLIST_ROWS])
+    total = len(rows) if len(rows) < WORKLIST_ROWS else queryset.count()
+    return Section(rows, total)
+
+
+def _scoped_active_infants(user: m.User) -> QuerySet[m.Infant]:
+    return clinic_infants_for(user).active()
+
+
+def _doses_due_today(user: m.User) -> QuerySet[m.PlannedDose]:
+    # "Today" is each clinic's own date: a nurse in Istanbul just after midnight is on the new day.
+    due_today = Q(pk__in=[])
+    for clinic in clinics_for(user):
+        due_today |= Q(course__infant__clinic=clinic, due_on=clinic.today())
+    return (
+        m.PlannedDose.objects.active()
+        .filter(
+            due_today,
+            status=PlannedDoseStatus.PLANNED,
+            course__voided_at__isnull=True,
+            course__infant__in=_scoped_active_infants(user).values("id"),
+            course__infant__follow_up_status=FollowUpStatus.ACTIVE,
+        )
+        .select_related("course__infant")
+        .order_by("course__infant__family_name", "course__infant__given_name", "number")
+    )
+
+
+@clinical_required
+def worklist(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    infants = _scoped_active_infants(user).values("id")
+    alerts = (
+        m.Alert.objects.filter(infant__in=infants, resolved_at__isnull=True)
+        .select_related("infant")
+        .alias(rank=_SEVERITY_RANK)
+        .order_by("rank", "-raised_at")
+    )
+    failed = (
+        m.PlannedMessage.objects.filter(infant__in=infants, status=MessageStatus.FAILED)
+        .select_related("infant", "guardian__user")
+        .order_by("-due_at")
+    )
+    today = max((c.today() for c in clinics_for(user)), default=timezone.localdate())
+    reviews = open_review_tasks(user, due_by=today).filter(course__infant__in=infants)
+    return page(
+        request,
+        "web/staff/worklist.html",
+        {
+            "due_today": _section(_doses_due_today(user)),
+            "missed": _section(missed_doses_worklist(user)),
+            "alerts": _section(alerts),
+            "failed": _section(failed),
+            "reviews": _section(reviews),
+        },
+    )
+
+
+# --- the infant list --------------------------------------------------------------------------
+
+_NON_DIGITS = re.compile(r"\D")
+
+
+def _phone_digits(query: str) -> str | None:
+    """The digits of a typed phone number as they appear in the stored E.164 form, or None.
+
+    Staff type numbers as the family says them: "0532 000 00 01" (the national trunk 0) or
+    "+90 532 ...". The stored number is "+905320000001", so the trunk 0 is dropped and the rest
+    is matched as a substring.
+    """
+    digits = _NON_DIGITS.sub("", query)
+    if len(digits) < 4:
+        return None
+    return digits[1:] if digits.startswith("0") else digits
+
+
+def search_infants(
+    infants: QuerySet[m.Infant], *, query: str, status: str, open_alert: bool
+) -> QuerySet[m.Infant]:
+    query = query.strip()
+    if query:
+        match = Q(record_number__icontains=query)
+        for word in query.split():
+            match |= Q(given_name__icontains=word) | Q(family_name__icontains=word)
+        digits = _phone_digits(query)
+        if digits:
+            guardian_phone = m.InfantGuardian.objects.filter(
+                infant=OuterRef("pk"), voided_at__isnull=True, guardian__phone__contains=digits
+            )
+            match |= Q(Exists(guardian_phone))
+        infants = infants.filter(match)
+    if status in FollowUpStatus.values:
+        infants = infants.filter(follow_up_status=status)
+    if open_alert:
+        infants = infants.filter(
+            Exists(m.Alert.objects.filter(infant=OuterRef("pk"), resolved_at__isnull=True))
+        )
+    return infants
+
+
+@clinical_required
+def infant_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:100]
+    status = request.GET.get("status", "")
+    open_alert = request.GET.get("alert") == "1"
+    infants = search_infants(
+        _scoped_active_infants(request.user).select_related("clinic"),
+        query=query,
+        status=status,
+        open_alert=open_alert,
+    ).annotate(
+        open_alerts=Exists(m.Alert.objects.filter(infant=OuterRef("pk"), resolved_at__isnull=True))
+    )
+    page_obj = Paginator(infants.order_by("family_name", "given_name", "pk"), INFANTS_PER_PAGE)
+    current = page_obj.get_page(request.GET.get("page"))
+    log_access(request, action=AccessAction.LIST, resource=m.Infant)
+    return page(
+        request,
+        "web/staff/infant_list.html",
+        {
+            "page_obj": current,
+            "query": query,
+            "status": status,
+            "open_alert": open_alert,
+            "statuses": FollowUpStatus.choices,
+        },
+    )
+
+
+# --- the infant page --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    on: datetime.date
+    kind: str
+    text: str
+    approximate: bool = False
+
+
+_KINDS = {
+    "visit": gettext_lazy("Visit"),
+    "dose": gettext_lazy("Dose given"),
+    "lab": gettext_lazy("Lab result"),
+    "imaging": gettext_lazy("Imaging"),
+    "milestone": gettext_lazy("Milestone"),
+    "denver": gettext_lazy("Denver II"),
+    "adverse": gettext_lazy("Adverse event"),
+}
+
+
+def timeline(infant: m.Infant, *, today: datetime.date) -> list[TimelineEntry]:
+    """What happened to the infant, newest first: one query per kind of record."""
+    entries: list[TimelineEntry] = []
+    for visit in m.Visit.objects.active().filter(infant=infant, visit_date__lte=today):
+        text = visit.get_visit_type_display() + (f": {visit.reason}" if visit.reason else "")
+        entries.append(TimelineEntry(visit.visit_date, _KINDS["visit"], text))
+    for dose in m.DoseAdministration.objects.active().filter(
+        course__infant=infant, course__voided_at__isnull=True
+    ):
+        text = (
+            f"{dose.dose.normalize():f} {dose.get_dose_unit_display()} {dose.get_route_display()}"
+        )
+        entries.append(TimelineEntry(dose.given_on, _KINDS["dose"], text))
+    for result in m.LabResult.objects.active().filter(infant=infant):
+        entries.append(TimelineEntry(result.collected_on, _KINDS["lab"], str(result)))
+    for study in m.ImagingStudy.objects.active().filter(infant=infant):
+        text = f"{study.get_modality_display()} {study.get_body_site_display()}: {study.impression}"
+        entries.append(TimelineEntry(study.performed_on, _KINDS["imaging"], text))
+    for milestone in m.MilestoneAttainment.objects.active().filter(infant=infant):
+        on, approximate = milestone.attained_on, False
+        if on is None and milestone.attained_age_months is not None:
+            # Reported as an age ("sat at 15 months"): placed at that age on the WHO month.
+            days = float(milestone.attained_age_months) * 30.4375
+            on, approximate = infant.birth_date + datetime.timedelta(days=round(days)), True
+        if on is not None:
+            entries.append(
+                TimelineEntry(
+                    on, _KINDS["milestone"], milestone.get_milestone_display(), approximate
+                )
+            )
+    for assessment in m.DenverAssessment.objects.active().filter(infant=infant):
+        text = (
+            assessment.get_test_result_display()
+            or assessment.recommendation
+            or _("assessment recorded")
+        )
+        entries.append(TimelineEntry(assessment.assessed_on, _KINDS["denver"], text))
+    for event in m.AdverseEvent.objects.active().filter(infant=infant):
+        text = event.get_event_type_display() + (
+            f" ({event.get_severity_display()})" if event.severity else ""
+        )
+        entries.append(TimelineEntry(event.onset_on, _KINDS["adverse"], text))
+    entries.sort(key=lambda entry: entry.on, reverse=True)
+    return entries
+
+
+def current_phase(infant: m.Infant, *, today: datetime.date) -> tuple[m.TreatmentCourse, str]:
+    """The active course and the phase of its next planned dose (else of its last dose)."""
+    course = (
+        m.TreatmentCourse.objects.active()
+        .filter(infant=infant, status=CourseStatus.ACTIVE)
+        .order_by("-started_on")
+        .first()
+    )
+    if course is None:
+        return None, ""
+    doses = m.PlannedDose.objects.active().filter(course=course)
+    dose = (
+        doses.filter(status=PlannedDoseStatus.PLANNED, due_on__gte=today).order_by("due_on").first()
+        or doses.exclude(status=PlannedDoseStatus.SUPERSEDED).order_by("-due_on").first()
+    )
+    return course, dose.phase_name if dose else ""
+
+
+def _charts(request: HttpRequest, infant: m.Infant) -> list[dict]:
+    """Each chart's URL with the alt text its renderer wrote.
+
+    Asking the chart service for the SVG draws it once and keeps it in the chart cache under the
+    same key the browser's request for the image then hits, so the drawing is not done twice.
+    """
+    charts = []
+    for name in chart_service.INFANT_CHARTS:
+        _, chart = chart_service.infant_chart(
+            user=request.user, infant_id=infant.pk, name=name, image_format="svg"
+        )
+        charts.append(
+            {
+                "url": reverse(
+                    "api:api-infant-chart",
+                    kwargs={"pk": infant.pk, "name": name, "image_format": "svg"},
+                ),
+                "title": chart.title,
+                "alt": chart.alt_text,
+            }
+        )
+    return charts
+
+
+@clinical_required
+def infant_detail(request: HttpRequest, infant_id) -> HttpResponse:
+    infant = get_object_or_404(
+        clinic_infants_for(request.user).select_related("clinic"), pk=infant_id
+    )
+    today = infant.clinic.today()
+    age = age_on(
+        infant.birth_date,
+        max(today, infant.birth_date),
+        gestational_age_days=infant.gestational_age_days,
+        rule=WHO_GROWTH_CORRECTION,
+    )
+    course, phase = current_phase(infant, today=today)
+    try:
+        charts = _charts(request, infant)
+    except chart_service.NotInScope:
+        raise Http404 from None
+    log_access(
+        request, action=AccessAction.READ, resource=m.Infant, infant=infant, object_id=infant.pk
+    )
+    return page(
+        request,
+        "web/staff/infant_detail.html",
+        {
+            "infant": infant,
+            "today": today,
+            "age": age,
+            "age_text": age_text(age.chronological_age_days),
+            "corrected_age_text": age_text(age.age_days) if age.corrected else "",
+            "course": course,
+            "phase": phase,
+            "timeline": timeline(infant, today=today),
+            "charts": charts,
+            "upcoming_doses": list(
+                m.PlannedDose.objects.active()
+                .filter(
+                    course__infant=infant,
+                    course__voided_at__isnull=True,
+                    status=PlannedDoseStatus.PLANNED,
+                    due_on__gte=today,
+                )
+                .order_by("due_on", "number")[:UPCOMING_SHOWN]
+            ),
+            "upcoming_visits": list(
+                m.Visit.objects.active()
+                .filter(infant=infant, visit_date__gt=today)
+                .order_by("visit_date")[:UPCOMING_SHOWN]
+            ),
+            "alerts": list(open_alerts_for(infant)),
+            "messages_sent": list(messages_for_infant(infant).order_by("-due_at")[:MESSAGES_SHOWN]),
+        },
+    )
+
+
+def age_text(days: int) -> str:
+    """ "5 months 12 days" on the WHO month, as the clinic reads an age off a chart."""
+    months = int(days // 30.4375)
+    rest = round(days - months * 30.4375)
+    return _("%(months)d months %(days)d days") % {"months": months, "days": rest}

@@ -1,0 +1,358 @@
+"""The pages with the demo's people: who lands where, who sees what, and what a read leaves behind."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from patients import models as m
+from patients.models.reminders import MessageStatus
+from patients.models.treatment import PlannedDoseStatus
+from patients.services.reminders.loop import mark_missed_doses
+from tests.conftest import f
+from tests.web.conftest import DEMO_DAY
+
+pytestmark = pytest.mark.django_db
+
+
+def _text(response) -> str:
+    return response.content.decode()
+
+
+# --- front door, sign-in, sign-out ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "lands_on"),
+    [("staff", "/worklist/"), ("lead", "/worklist/"), ("parent1", "/portal/")],
+)
+def test_each_role_lands_on_its_own_home_page(signed_in, username, lands_on):
+    client = signed_in(username)
+    response = client.get("/", follow=True)
+    assert response.redirect_chain[-1][0] == lands_on
+    assert response.status_code == 200
+
+
+def test_anonymous_is_sent_to_the_sign_in_page(client, demo):
+    response = client.get("/worklist/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/sign-in/?next=/worklist/")
+
+
+def test_sign_in_page_signs_in_and_out(client, demo):
+    page = client.get("/sign-in/")
+    assert page.status_code == 200
+    assert 'for="id_username"' in _text(page) and 'for="id_password"' in _text(page)
+    response = client.post("/sign-in/", {"username": "parent1", "password": "demo-parent-pass"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/portal/").status_code == 200
+    assert client.post("/sign-out/").status_code == 302
+    assert client.get("/portal/").status_code == 302
+
+
+def test_wrong_password_is_an_error_on_the_page(client, demo):
+    response = client.post("/sign-in/", {"username": "parent1", "password": "wrong"})
+    assert response.status_code == 200
+    assert 'role="alert"' in _text(response)
+
+
+def test_lock_out_is_a_readable_page_in_the_readers_language(client, demo, settings):
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 3
+    for _attempt in range(3):
+        client.post("/sign-in/", {"username": "parent2", "password": "wrong"})
+    response = client.post(
+        "/sign-in/",
+        {"username": "parent2", "password": "demo-parent-pass"},
+        HTTP_ACCEPT_LANGUAGE="tr",
+    )
+    assert response.status_code == 429
+    assert "text/html" in response["Content-Type"]
+    assert "Oturum açma duraklatıldı" in _text(response)
+    # The right password during the lock-out did not sign in.
+    assert client.get("/portal/").status_code == 302
+
+
+def test_language_switch_turns_the_pages_turkish(signed_in):
+    client = signed_in("parent1")
+    response = client.post("/i18n/setlang/", {"language": "tr", "next": "/portal/"})
+    assert response.status_code == 302 and response["Location"] == "/portal/"
+    page = client.get("/portal/")
+    assert '<html lang="tr">' in _text(page)
+    assert "Çocuklarım" in _text(page)
+
+
+def test_navigation_follows_the_role(signed_in):
+    staff_page = _text(signed_in("staff").get("/worklist/"))
+    assert 'href="/infants/"' in staff_page and 'href="/portal/"' not in staff_page
+    parent_page = _text(signed_in("parent1").get("/portal/"))
+    assert 'href="/portal/preferences/"' in parent_page and 'href="/infants/"' not in parent_page
+
+
+# --- scope: out of scope is 404 -----------------------------------------------------------------
+
+
+def test_staff_of_another_clinic_gets_404_for_the_infant(client, demo, infant_p1):
+    stranger = f.member(f.ClinicFactory(name="Clinic 2"), "staff", username="staff-c2")
+    client.force_login(stranger)
+    assert client.get(f"/infants/{infant_p1.pk}/").status_code == 404
+    listing = _text(client.get("/infants/"))
+    assert "S000-P1" not in listing and "S000-P2" not in listing
+    worklist = _text(client.get("/worklist/"))
+    assert "S000-P1" not in worklist and "S000-P2" not in worklist
+
+
+def test_guardian_gets_404_for_another_child_and_for_staff_pages(signed_in, infant_p1, infant_p2):
+    client = signed_in("parent2")
+    assert client.get(f"/portal/children/{infant_p1.pk}/").status_code == 404
+    assert client.get(f"/portal/children/{infant_p2.pk}/").status_code == 200
+    assert client.get(f"/infants/{infant_p2.pk}/").status_code == 404
+    assert client.get("/worklist/").status_code == 404
+
+
+def test_guardian_sees_only_their_own_child(signed_in, infant_p1, infant_p2):
+    page = _text(signed_in("parent1").get("/portal/"))
+    assert infant_p1.given_name in page
+    assert infant_p2.given_name not in page
+    assert f"/api/v1/infants/{infant_p1.pk}/reports/take-home-plan.pdf" in page
+
+
+def test_staff_is_not_a_guardian(signed_in):
+    assert signed_in("staff").get("/portal/").status_code == 404
+
+
+# --- staff pages ----------------------------------------------------------------------------------
+
+
+def test_worklist_shows_the_demos_open_alerts_and_review_tasks(signed_in, infant_p1, infant_p2):
+    page = _text(signed_in("lead").get("/worklist/"))
+    open_alerts = m.Alert.objects.filter(
+        resolved_at__isnull=True, infant__in=[infant_p1, infant_p2]
+    )
+    assert open_alerts.exists()
+    for alert in open_alerts[:5]:
+        assert f"/admin/patients/alert/{alert.pk}/change/" in page
+    assert f'href="/infants/{infant_p1.pk}/"' in page
+    assert f'href="/infants/{infant_p2.pk}/"' in page
+
+
+def test_worklist_lists_doses_due_today_missed_doses_and_failed_messages(signed_in, infant_p1):
+    dose = (
+        m.PlannedDose.objects.filter(course__infant=infant_p1, status=PlannedDoseStatus.PLANNED)
+        .order_by("due_on")
+        .first()
+    )
+    # The next monthly dose, moved to today; the one after it, moved to yesterday and left unrecorded.
+    m.PlannedDose.objects.filter(pk=dose.pk).update(due_on=DEMO_DAY)
+    later = (
+        m.PlannedDose.objects.filter(course__infant=infant_p1, status=PlannedDoseStatus.PLANNED)
+        .exclude(pk=dose.pk)
+        .order_by("due_on")
+        .first()
+    )
+    m.PlannedDose.objects.filter(pk=later.pk).update(due_on=DEMO_DAY - datetime.timedelta(days=1))
+    assert mark_missed_doses(now=timezone.now()) == 1
+    message = m.PlannedMessage.objects.filter(infant=infant_p1).first()
+    m.PlannedMessage.objects.filter(pk=message.pk).update(
+        status=MessageStatus.FAILED, attempts=5, last_error="gateway timeout"
+    )
+
+    page = _text(signed_in("staff").get("/worklist/"))
+
+    due_today = page.split('id="due-today"')[1].split("</section>")[0]
+    assert f"dose {dose.number}," in due_today
+    missed = page.split('id="missed"')[1].split("</section>")[0]
+    assert f"dose {later.number} due" in missed
+    failed = page.split('id="failed"')[1].split("</section>")[0]
+    assert "gateway timeout" in failed
+    assert f"/admin/patients/plannedmessage/{message.pk}/change/" in failed
+
+
+def test_infant_list_searches_by_name_record_number_and_guardian_phone(signed_in, infant_p1):
+    client = signed_in("staff")
+    for query in ("Yıldız", "S000-P1", "0532 000 00 01", "+90 532 000 0001"):
+        page = _text(client.get("/infants/", {"q": query}))
+        assert "S000-P1" in page, query
+        assert "S000-P2" not in page, query
+    both = _text(client.get("/infants/", {"alert": "1", "status": "active"}))
+    assert "S000-P1" in both and "S000-P2" in both
+    none = _text(client.get("/infants/", {"status": "deceased"}))
+    assert "S000-P1" not in none
+
+
+def test_infant_page_shows_header_timeline_charts_schedule_and_messages(signed_in, infant_p1):
+    client = signed_in("staff")
+    response = client.get(f"/infants/{infant_p1.pk}/")
+    assert response.status_code == 200
+    page = _text(response)
+    assert "S000-P1" in page
+    assert "38 months 17 days" in page  # born 2023-09-04, seen 2026-11-21
+    assert "monthly" in page  # the phase of the next planned dose
+    assert f"/api/v1/infants/{infant_p1.pk}/charts/growth-wfa.svg" in page
+    assert 'alt=""' not in page
+    assert "Routine follow-up" in page  # the booked visit
+    assert "MRI" in page  # an imaging study in the timeline
+    assert 'id="messages-sent"' in page
+    # The chart the page names is the one the browser then gets, with the viewer's session.
+    chart = client.get(f"/api/v1/infants/{infant_p1.pk}/charts/labs.svg")
+    assert chart.status_code == 200 and chart["Content-Type"].startswith("image/svg+xml")
+
+
+def test_infant_page_read_writes_the_access_log(signed_in, demo_user, infant_p1):
+    client = signed_in("staff")
+    before = m.RecordAccess.objects.count()
+    client.get(f"/infants/{infant_p1.pk}/", REMOTE_ADDR="10.0.0.7")
+    row = m.RecordAccess.objects.filter(resource="patients.infant", infant=infant_p1).latest("pk")
+    assert row.user == demo_user("staff")
+    assert row.action == "read"
+    assert row.ip_address == "10.0.0.7"
+    assert row.path == f"/infants/{infant_p1.pk}/"
+    assert m.RecordAccess.objects.count() > before
+
+
+def test_refused_infant_page_leaves_no_access_log(client, demo, infant_p1):
+    client.force_login(f.member(f.ClinicFactory(name="Clinic 3"), "staff", username="staff-c3"))
+    before = m.RecordAccess.objects.filter(infant=infant_p1).count()
+    assert client.get(f"/infants/{infant_p1.pk}/").status_code == 404
+    assert m.RecordAccess.objects.filter(infant=infant_p1).count() == before
+
+
+# --- parent portal --------------------------------------------------------------------------------
+
+
+def test_portal_shows_next_doses_and_visits(signed_in, infant_p1):
+    page = _text(signed_in("parent1").get("/portal/"))
+    assert "2026-11-22" in page  # the next monthly dose
+    assert "2026-12-03" in page  # the booked follow-up visit (demo day + 12)
+
+
+def _sent_reminder(guardian_username: str) -> m.PlannedMessage:
+    message = m.PlannedMessage.objects.filter(guardian__user__username=guardian_username).first()
+    m.PlannedMessage.objects.filter(pk=message.pk).update(
+        status=MessageStatus.SENT, sent_at=timezone.now(), attempts=1
+    )
+    return message
+
+
+def test_acknowledge_marks_the_reminder_seen(signed_in):
+    message = _sent_reminder("parent1")
+    client = signed_in("parent1")
+    page = _text(client.get("/portal/"))
+    assert f"/portal/reminders/{message.pk}/seen/" in page
+    response = client.post(f"/portal/reminders/{message.pk}/seen/", follow=True)
+    assert response.status_code == 200
+    message.refresh_from_db()
+    assert message.acknowledged_at is not None
+    assert f"/portal/reminders/{message.pk}/seen/" not in _text(response)
+
+
+def test_acknowledge_needs_post_and_the_guardians_own_reminder(signed_in):
+    message = _sent_reminder("parent1")
+    assert signed_in("parent1").get(f"/portal/reminders/{message.pk}/seen/").status_code == 405
+    assert signed_in("parent2").post(f"/portal/reminders/{message.pk}/seen/").status_code == 404
+    message.refresh_from_db()
+    assert message.acknowledged_at is None
+
+
+def test_acknowledge_is_refused_without_the_csrf_token(client, demo_user):
+    from django.test import Client
+
+    message = _sent_reminder("parent1")
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(demo_user("parent1"))
+    assert strict.post(f"/portal/reminders/{message.pk}/seen/").status_code == 403
+
+
+def _preferences(**overrides) -> dict:
+    data = {
+        "language": "en",
+        "time_zone": "Europe/Berlin",
+        "sms_enabled": "on",
+        "evening_reminder_at": "20:30",
+        "morning_reminder_at": "",
+        "quiet_hours_start": "23:00",
+        "quiet_hours_end": "06:30",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_preferences_form_saves_through_the_service(signed_in, demo_user):
+    client = signed_in("parent1")
+    page = _text(client.get("/portal/preferences/"))
+    assert 'for="id_time_zone"' in page and 'type="time"' in page
+    response = client.post("/portal/preferences/", _preferences())
+    assert response.status_code == 302
+    guardian = m.Guardian.objects.get(user=demo_user("parent1"))
+    assert guardian.time_zone == "Europe/Berlin"
+    assert guardian.language == "en"
+    assert guardian.email_enabled is False and guardian.sms_enabled is True
+    assert guardian.evening_reminder_at == datetime.time(20, 30)
+    assert guardian.morning_reminder_at is None
+    assert guardian.quiet_hours_end == datetime.time(6, 30)
+    # The history names the guardian as the one who changed it.
+    assert guardian.history.latest().history_user == demo_user("parent1")
+    # The re-plan ran: no pending morning-of reminder is left for this guardian.
+    assert not m.PlannedMessage.objects.filter(
+        guardian=guardian, kind__endswith="morning_of", status=MessageStatus.PENDING
+    ).exists()
+
+
+def test_preferences_form_shows_errors_inline_and_changes_nothing(signed_in, demo_user):
+    client = signed_in("parent1")
+    guardian = m.Guardian.objects.get(user=demo_user("parent1"))
+    response = client.post(
+        "/portal/preferences/",
+        _preferences(time_zone="Mars/Olympus", evening_reminder_at="25:00", quiet_hours_end=""),
+    )
+    assert response.status_code == 200
+    page = _text(response)
+    assert page.count('aria-invalid="true"') == 3
+    assert 'id="id_time_zone_error"' in page
+    assert 'id="id_evening_reminder_at_error"' in page
+    assert "Give both the start and the end of the quiet hours." in page
+    guardian.refresh_from_db()
+    assert guardian.time_zone == "Europe/Istanbul"
+
+
+def test_calendar_link_is_issued_with_a_qr_code(signed_in, demo_user):
+    client = signed_in("parent1")
+    guardian = m.Guardian.objects.get(user=demo_user("parent1"))
+    assert "Get my calendar link" in _text(client.get("/portal/calendar/"))
+    assert client.get("/portal/calendar/qr.svg").status_code == 404
+
+    response = client.post("/portal/calendar/", follow=True)
+    feed = m.CalendarFeed.objects.get(guardian=guardian, revoked_at__isnull=True)
+    page = _text(response)
+    assert f'href="webcal://testserver/calendar/{feed.token}.ics"' in page
+    assert f'value="http://testserver/calendar/{feed.token}.ics"' in page
+    assert "no-store" in response["Cache-Control"]
+    guardian.refresh_from_db()
+    assert guardian.calendar_enabled is True
+
+    qr = client.get("/portal/calendar/qr.svg")
+    assert qr.status_code == 200 and qr["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in qr.content
+    # The link works for the calendar app, which has no session.
+    assert client.get(f"/calendar/{feed.token}.ics").status_code == 200
+
+    # A new link retires the old one at once.
+    client.post("/portal/calendar/")
+    assert client.get(f"/calendar/{feed.token}.ics").status_code == 404
+
+
+def test_pages_carry_no_inline_script_or_style(signed_in, infant_p1):
+    staff = signed_in("staff")
+    pages = [
+        staff.get("/worklist/"),
+        staff.get("/infants/"),
+        staff.get(f"/infants/{infant_p1.pk}/"),
+    ]
+    parent = signed_in("parent1")
+    pages += [parent.get(u) for u in ("/portal/", "/portal/preferences/", "/portal/calendar/")]
+    for response in pages:
+        html = _text(response)
+        assert "<script" not in html and "<style" not in html and " style=" not in html
+        assert "style-src 'self'" in response["Content-Security-Policy"]
