@@ -235,6 +235,7 @@ def add_access(world) -> None:
     m.RecordAccess.objects.create(
         user=world.users["staff_1"],
         infant=world.a.infant,
+        clinic=world.a.infant.clinic,
         action="read",
         resource="patients.visit",
         method="GET",

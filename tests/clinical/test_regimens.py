@@ -899,3 +899,15 @@ def test_regimen_data_keeps_decimal_doses_exact() -> None:
     assert parse_regimens_json(text)["seed-000-patient-1"].phases[0].dose == Decimal("0.25")
     with pytest.raises(RegimenDataError, match="expected a number or a number as text"):
         parse_regimens(document)  # a binary float is refused: it is not the entered value
+
+
+def test_an_advance_cannot_erase_a_dose_recorded_as_missed_that_day():
+    regimen = load_shipped_regimens()["seed-000-patient-2"]
+    start = dt.date(2019, 1, 1)
+    plan = replan_course(preview_course(regimen, start), MissedDose(dt.date(2019, 1, 4)))
+    with pytest.raises(PlanningError, match="already recorded: advance from the next day"):
+        replan_course(plan, AdvanceToNextPhase(dt.date(2019, 1, 4)))
+    advanced = replan_course(plan, AdvanceToNextPhase(dt.date(2019, 1, 5)))
+    assert any(
+        d.date == dt.date(2019, 1, 4) and d.status is DoseStatus.MISSED for d in advanced.doses
+    )

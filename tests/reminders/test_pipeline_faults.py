@@ -146,7 +146,9 @@ def test_the_same_tick_and_the_same_send_delivered_twice(pipeline, gateway, make
 def test_two_dispatchers_at_once(pipeline, gateway, make_messages):
     """Celery ticks and an embedded dispatcher in this process, all on the same rows."""
     ids = make_messages(300)
-    gateway.configure(delay=0.002)
+    # Slow enough that the embedded loop alone would need seconds: the ticks, published while it
+    # runs, claim the rest, so both really work the same table at the same time.
+    gateway.configure(delay=0.01)
     embedded_sent: list[int] = []
 
     def embedded():
@@ -156,8 +158,8 @@ def test_two_dispatchers_at_once(pipeline, gateway, make_messages):
             connection.close()
 
     thread = threading.Thread(target=embedded)
-    pipeline.publish(tasks.dispatch_tick)
     thread.start()
+    pipeline.publish(tasks.dispatch_tick)
     pipeline.publish(tasks.dispatch_tick)
     thread.join()
     wait_until(lambda: all_sent(ids), timeout=60, what=lambda: not_sent(ids, pipeline))

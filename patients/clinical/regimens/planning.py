@@ -96,6 +96,13 @@ def replan_course(
         raise PlanningError(
             f"{kind} on {latest.on} is already recorded: re-plan from that date or later"
         )
+    if isinstance(event, AdvanceToNextPhase) and any(
+        isinstance(e, MissedDose) and e.on == event.on for e in plan.events
+    ):
+        # Advancing on that day would replace the very dose recorded as missed, erasing it.
+        raise PlanningError(
+            f"a missed dose on {event.on} is already recorded: advance from the next day"
+        )
     stops = [e.on for e in plan.events if isinstance(e, StopCourse) and e.on <= event.on]
     if stops and not isinstance(event, StopCourse):
         raise PlanningError(
