@@ -129,6 +129,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("tr", "Türkçe")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Day-month-year in English too (tracker/formats/en); Turkish uses Django's own formats.
+FORMAT_MODULE_PATH = ["tracker.formats"]
 # Stored times are UTC; each clinic and each guardian carries its own zone for display and planning.
 TIME_ZONE = "UTC"
 USE_I18N = True
