@@ -60,6 +60,12 @@ class Alert:
     source: str
 
 
+def clock(moment: datetime) -> str:
+    """A moment as staff read it in a message: date and time on the clock it carries (the
+    clinic's). Evidence keeps the full ISO form with its offset."""
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
 # --------------------------------------------------------------------------------------------
 # 1. Folic acid before B12
 # --------------------------------------------------------------------------------------------
@@ -204,7 +210,7 @@ def potassium_after_first_dose(
             severity=Severity.WARNING,
             message=(
                 f"{who}: serum potassium is due within "
-                f"48 hours of the first dose, by {deadline.isoformat()} ({hours_left} h left)."
+                f"48 hours of the first dose, by {clock(deadline)} ({hours_left} h left)."
             ),
             evidence=evidence,
             source=f"{_POTASSIUM_SOURCE}; {severe_anaemia.source}",
@@ -214,7 +220,7 @@ def potassium_after_first_dose(
         severity=Severity.URGENT,
         message=(
             f"{who}: no serum potassium within 48 "
-            f"hours of the first dose (deadline {deadline.isoformat()})."
+            f"hours of the first dose (deadline {clock(deadline)})."
         ),
         evidence=evidence,
         source=f"{_POTASSIUM_SOURCE}; {severe_anaemia.source}",

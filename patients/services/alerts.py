@@ -420,7 +420,7 @@ def _overdue_alert(
     item: monitoring.MonitoringItem, missing: tuple[str, ...], first_dose: _Span
 ) -> safety.Alert:
     if item.due_by is not None:
-        when = f"due by {item.due_by.isoformat()}"
+        when = f"due by {safety.clock(item.due_by)}"
     elif item.window_end is None:
         when = f"due from {item.window_start.isoformat()}"
     else:

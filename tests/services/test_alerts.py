@@ -158,7 +158,7 @@ def test_potassium_is_due_within_48_hours_then_missed_then_resolved_by_a_result(
     refresh_alerts(infant, now=FIRST_DOSE_AT + 6 * HOUR)
     due = open_codes(infant)["potassium_due"]
     assert due.severity == "warning"
-    assert "2023-11-26T10:00:00+03:00" in due.message
+    assert "2023-11-26 10:00" in due.message
     assert any("haemoglobin 6.7 g/dL" in line for line in due.evidence)
 
     missed_at = FIRST_DOSE_AT + 49 * HOUR
@@ -229,7 +229,7 @@ def test_without_recorded_times_a_potassium_counts_only_when_certainly_in_the_wi
     if missed is not None:
         # An unknown dose time is read as the start of its clinic day: the deadline shown is
         # never later than the true one.
-        assert "2023-11-26T00:00:00+03:00" in missed.message
+        assert "2023-11-26 00:00" in missed.message
 
 
 # --------------------------------------------------------------------------------------------
