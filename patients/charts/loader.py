@@ -54,8 +54,8 @@ from patients.clinical import regimens as engine
 from patients.clinical.growth.who2006 import WhoGrowthStandards2006
 from patients.models.imaging import Comparison, FindingType
 from patients.models.treatment import PlannedDoseStatus
-from patients.models.visits import LengthPosition
 from patients.services.development import norm_table
+from patients.services.growth import core_measurement
 from patients.services.labs import lab_overrides_for
 
 B12_DRUGS = ("hydroxocobalamin", "cyanocobalamin")
@@ -135,21 +135,7 @@ def growth_data(infant: m.Infant, indicator: str) -> GrowthChartData:
                     )
                 )
             continue
-        result = core_growth.assess_growth(
-            core_growth.GrowthMeasurement(
-                sex=core_growth.Sex(infant.sex),
-                age_days=age.age_days,
-                weight_kg=row.weight_kg,
-                length_cm=row.length_cm,
-                length_recumbent=(
-                    None
-                    if row.length_cm is None
-                    else row.length_position == LengthPosition.RECUMBENT
-                ),
-                head_circumference_cm=row.head_circumference_cm,
-                corrected_age_used=age.corrected,
-            )
-        )[wanted]
+        result = core_growth.assess_growth(core_measurement(row, sex=infant.sex, age=age))[wanted]
         if wanted is core_growth.Indicator.WFL and age.age_days >= 731:
             later_than_wfl += 1
             continue

@@ -18,11 +18,11 @@ from patients.clinical import growth as core_growth
 from patients.clinical import labs as core_labs
 from patients.clinical.monitoring import ItemKind, item_kinds
 from patients.models.treatment import PlannedDoseStatus, Route
-from patients.models.visits import LengthPosition
 from patients.notifications.render import INJECTED_ROUTES, format_day
 from patients.reports.model import Row, TakeHomePlan, VisitSummary
 from patients.reports.phrases import language_or_fallback, phrase
 from patients.services.alerts import open_alerts_for
+from patients.services.growth import core_measurement
 from patients.services.labs import lab_overrides_for
 
 # The panel a B12 follow-up visit reviews (CLINICAL.md sections 4 and 5).
@@ -134,21 +134,7 @@ def _growth(infant: m.Infant) -> tuple[str, tuple[Row, ...]]:
     )
     scored = None
     if infant.sex in ("male", "female") and age.age_days >= 0:
-        scored = core_growth.assess_growth(
-            core_growth.GrowthMeasurement(
-                sex=core_growth.Sex(infant.sex),
-                age_days=age.age_days,
-                weight_kg=latest.weight_kg,
-                length_cm=latest.length_cm,
-                length_recumbent=(
-                    None
-                    if latest.length_cm is None
-                    else latest.length_position == LengthPosition.RECUMBENT
-                ),
-                head_circumference_cm=latest.head_circumference_cm,
-                corrected_age_used=age.corrected,
-            )
-        )
+        scored = core_growth.assess_growth(core_measurement(latest, sex=infant.sex, age=age))
     rows = []
     for indicator, label, field, unit in _GROWTH_ROWS:
         value = getattr(latest, field)

@@ -169,21 +169,27 @@ def _indicator_results(
             )
             for indicator in core.Indicator
         )
-    recumbent = (
-        None
-        if measurement.length_cm is None
-        else measurement.length_position == LengthPosition.RECUMBENT
-    )
-    entry = core.GrowthMeasurement(
-        sex=core.Sex(measurement.infant.sex),
+    entry = core_measurement(measurement, sex=measurement.infant.sex, age=age)
+    return core.assess_growth(entry, reference).results
+
+
+def core_measurement(
+    measurement: m.GrowthMeasurement, *, sex: str, age: AgeAtAssessment
+) -> core.GrowthMeasurement:
+    """A stored measurement as the clinical core reads it (scoring, charts, reports)."""
+    return core.GrowthMeasurement(
+        sex=core.Sex(sex),
         age_days=age.age_days,
         weight_kg=measurement.weight_kg,
         length_cm=measurement.length_cm,
-        length_recumbent=recumbent,
+        length_recumbent=(
+            None
+            if measurement.length_cm is None
+            else measurement.length_position == LengthPosition.RECUMBENT
+        ),
         head_circumference_cm=measurement.head_circumference_cm,
         corrected_age_used=age.corrected,
     )
-    return core.assess_growth(entry, reference).results
 
 
 def _not_applicable_reason(
