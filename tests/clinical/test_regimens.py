@@ -180,7 +180,9 @@ def test_seed_000_patient_1_calendar_up_to_the_horizon_with_reviews() -> None:
         ("2019-10-17", None),
         ("2020-01-17", None),
     ]
-    assert plan.review_points[0].question == "Review 'monthly': continue or stop the course?"
+    assert (
+        plan.review_points[0].question == "Review the monthly phase: continue or stop the course?"
+    )
 
 
 # Intervals ------------------------------------------------------------------------------------
@@ -364,7 +366,7 @@ def test_open_ended_phase_runs_to_the_horizon_with_review_points_and_no_invented
         (D("2019-05-04"), "alternate days", "every 2 months"),
     ]
     assert plan.review_points[0].question == (
-        "Review 'alternate days': continue, or advance to 'every 2 months'?"
+        "Review the alternate days phase: continue, or advance to every 2 months?"
     )
 
 

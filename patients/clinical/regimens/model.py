@@ -425,8 +425,10 @@ class ReviewPoint:
     @property
     def question(self) -> str:
         if self.next_phase_name is None:
-            return f"Review {self.phase_name!r}: continue or stop the course?"
-        return f"Review {self.phase_name!r}: continue, or advance to {self.next_phase_name!r}?"
+            return f"Review the {self.phase_name} phase: continue or stop the course?"
+        return (
+            f"Review the {self.phase_name} phase: continue, or advance to {self.next_phase_name}?"
+        )
 
 
 @dataclass(frozen=True)
