@@ -77,6 +77,17 @@ def _image_response(request, chart: chart_service.RenderedChart) -> HttpResponse
     return response
 
 
+# drf-spectacular names a path's "pk" "id" in the schema.
+_INFANT_ID = OpenApiParameter(
+    "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The infant's id."
+)
+_IMAGE_FORMAT = OpenApiParameter(
+    "image_format",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    enum=list(IMAGE_FORMATS),
+    description="PNG for pages and print, SVG to scale (its text stays text).",
+)
 _IMAGE_RESPONSES = {
     (200, "image/png"): OpenApiResponse(
         response=OpenApiTypes.BINARY, description="The chart, as PNG or as SVG."
@@ -123,10 +134,7 @@ class InfantChartView(_ChartBase):
             "markers at their limit. Staff and leads of the infant's clinic; anyone else gets 404."
         ),
         parameters=[
-            # drf-spectacular names a path's "pk" "id" in the schema.
-            OpenApiParameter(
-                "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The infant's id."
-            ),
+            _INFANT_ID,
             OpenApiParameter(
                 "name",
                 OpenApiTypes.STR,
@@ -134,13 +142,7 @@ class InfantChartView(_ChartBase):
                 enum=list(chart_service.INFANT_CHARTS),
                 description="Which chart of the infant.",
             ),
-            OpenApiParameter(
-                "image_format",
-                OpenApiTypes.STR,
-                OpenApiParameter.PATH,
-                enum=list(IMAGE_FORMATS),
-                description="PNG for pages and print, SVG to scale (its text stays text).",
-            ),
+            _IMAGE_FORMAT,
             *_RESPONSE_HEADERS,
         ],
         responses={
@@ -249,13 +251,7 @@ class CohortChartView(_ChartBase):
                 enum=list(chart_service.COHORT_CHARTS),
                 description="Which cohort chart.",
             ),
-            OpenApiParameter(
-                "image_format",
-                OpenApiTypes.STR,
-                OpenApiParameter.PATH,
-                enum=list(IMAGE_FORMATS),
-                description="PNG for pages and print, SVG to scale (its text stays text).",
-            ),
+            _IMAGE_FORMAT,
             *_RESPONSE_HEADERS,
         ],
         responses={
@@ -302,10 +298,7 @@ class InfantReportView(_ChartBase):
             "language), for staff, leads and the infant's own guardians. Anyone else gets 404."
         ),
         parameters=[
-            # drf-spectacular names a path's "pk" "id" in the schema.
-            OpenApiParameter(
-                "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The infant's id."
-            ),
+            _INFANT_ID,
             OpenApiParameter(
                 "report",
                 OpenApiTypes.STR,
