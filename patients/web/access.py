@@ -8,7 +8,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 
-from patients.api.permissions import CLINICAL, GUARDIAN, caller_roles
+from patients.api.permissions import CLINICAL, GUARDIAN, LEAD, caller_roles
 
 
 def is_clinical(request: HttpRequest) -> bool:
@@ -17,6 +17,10 @@ def is_clinical(request: HttpRequest) -> bool:
 
 def is_guardian(request: HttpRequest) -> bool:
     return caller_roles(request).has(GUARDIAN)
+
+
+def is_lead(request: HttpRequest) -> bool:
+    return caller_roles(request).has(LEAD)
 
 
 def _requires(role_check: Callable[[HttpRequest], bool]):
@@ -37,3 +41,4 @@ def _requires(role_check: Callable[[HttpRequest], bool]):
 
 clinical_required = _requires(is_clinical)
 guardian_required = _requires(is_guardian)
+lead_required = _requires(is_lead)

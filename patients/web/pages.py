@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
-from patients.web.access import is_clinical, is_guardian
+from patients.web.access import is_clinical, is_guardian, is_lead
 
 
 def nav_context(request: HttpRequest) -> dict:
@@ -14,6 +14,7 @@ def nav_context(request: HttpRequest) -> dict:
     return {
         "nav_clinical": signed_in and is_clinical(request),
         "nav_guardian": signed_in and is_guardian(request),
+        "nav_lead": signed_in and is_lead(request),
         "nav_admin": signed_in and request.user.is_staff,
     }
 

@@ -1,9 +1,10 @@
 """URLs of the pages. Ids in URLs are the records' public UUIDs; the front door ("home") is
 routed in tracker/urls.py."""
 
-from django.urls import include, path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
 
-from patients.web import auth, portal, staff
+from patients.web import auth, cohort, portal, staff
 
 app_name = "web"
 
@@ -24,4 +25,17 @@ urlpatterns = [
     path("portal/preferences/", portal.preferences, name="preferences"),
     path("portal/calendar/", portal.calendar, name="calendar"),
     path("portal/calendar/qr.svg", portal.calendar_qr, name="calendar-qr"),
+    # -- log a visit --
+    # -- treatment --
+    # -- cohort dashboard --
+    path("cohort/", cohort.dashboard, name="cohort"),
+    # -- account --
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("web:password-change-done")),
+        name="password-change",
+    ),
+    path(
+        "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password-change-done"
+    ),
 ]
