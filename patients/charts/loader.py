@@ -299,7 +299,7 @@ def trajectory_data(infant: m.Infant, *, today: datetime.date) -> TrajectoryData
         rows.append(
             MilestoneRow(
                 code=code.value,
-                label=m.development.Milestone(code.value).label,
+                label=str(m.development.Milestone(code.value).label),
                 who_window=(
                     (window.earliest_months, window.latest_months)
                     if code in milestones.WHO_MILESTONES and window.earliest_months is not None

@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from patients.models.clinics import Clinic
 from patients.models.people import Infant
@@ -21,10 +22,10 @@ class AccessLogImmutableError(Exception):
 
 
 class AccessAction(models.TextChoices):
-    LIST = "list", "Listed"
-    READ = "read", "Read"
-    HISTORY = "history", "Read the history"
-    EXPORT = "export", "Exported"
+    LIST = "list", _("Listed")
+    READ = "read", _("Read")
+    HISTORY = "history", _("Read the history")
+    EXPORT = "export", _("Exported")
 
 
 class AccessLogQuerySet(models.QuerySet):

@@ -9,6 +9,7 @@ import zoneinfo
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from patients.models.validators import validate_time_zone
@@ -117,9 +118,9 @@ class ClinicHoliday(models.Model):
 
 
 class Role(models.TextChoices):
-    STAFF = "staff", "Clinic staff"
-    LEAD = "lead", "Clinic lead"
-    ADMINISTRATOR = "administrator", "Administrator"
+    STAFF = "staff", _("Clinic staff")
+    LEAD = "lead", _("Clinic lead")
+    ADMINISTRATOR = "administrator", _("Administrator")
 
 
 class ClinicMembership(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from patients.models.base import ClinicalRecord, voiding_constraints
 from patients.models.checks import check_not_before_birth, check_same_infant
@@ -14,32 +15,32 @@ from patients.models.visits import Visit
 
 
 class DenverSector(models.TextChoices):
-    PERSONAL_SOCIAL = "personal_social", "Personal-social"
-    FINE_MOTOR_ADAPTIVE = "fine_motor_adaptive", "Fine motor-adaptive"
-    LANGUAGE = "language", "Language"
-    GROSS_MOTOR = "gross_motor", "Gross motor"
+    PERSONAL_SOCIAL = "personal_social", _("Personal-social")
+    FINE_MOTOR_ADAPTIVE = "fine_motor_adaptive", _("Fine motor-adaptive")
+    LANGUAGE = "language", _("Language")
+    GROSS_MOTOR = "gross_motor", _("Gross motor")
 
 
 class DenverScore(models.TextChoices):
     # CLINICAL.md section 7: raw item scores.
-    PASS = "P", "Pass"
-    FAIL = "F", "Fail"
-    REFUSAL = "R", "Refusal"
-    NO_OPPORTUNITY = "NO", "No opportunity"
+    PASS = "P", _("Pass")
+    FAIL = "F", _("Fail")
+    REFUSAL = "R", _("Refusal")
+    NO_OPPORTUNITY = "NO", _("No opportunity")
 
 
 class DenverItemInterpretation(models.TextChoices):
-    ADVANCED = "advanced", "Advanced"
-    NORMAL = "normal", "Normal"
-    CAUTION = "caution", "Caution"
-    DELAYED = "delayed", "Delayed"
-    NO_OPPORTUNITY = "no_opportunity", "No opportunity"
+    ADVANCED = "advanced", _("Advanced")
+    NORMAL = "normal", _("Normal")
+    CAUTION = "caution", _("Caution")
+    DELAYED = "delayed", _("Delayed")
+    NO_OPPORTUNITY = "no_opportunity", _("No opportunity")
 
 
 class DenverTestResult(models.TextChoices):
-    NORMAL = "normal", "Normal"
-    SUSPECT = "suspect", "Suspect"
-    UNTESTABLE = "untestable", "Untestable"
+    NORMAL = "normal", _("Normal")
+    SUSPECT = "suspect", _("Suspect")
+    UNTESTABLE = "untestable", _("Untestable")
 
 
 class DenverAssessment(ClinicalRecord):
@@ -114,8 +115,8 @@ class DenverItemResult(ClinicalRecord):
 
 
 class SectorConclusion(models.TextChoices):
-    NORMAL = "normal", "Normal"
-    DELAYED = "delayed", "Delayed"
+    NORMAL = "normal", _("Normal")
+    DELAYED = "delayed", _("Delayed")
 
 
 class DenverSectorFinding(ClinicalRecord):
@@ -151,27 +152,27 @@ class DenverSectorFinding(ClinicalRecord):
 
 
 class Milestone(models.TextChoices):
-    HEAD_CONTROL = "head_control", "Head control"
-    SITTING_WITHOUT_SUPPORT = "sitting_without_support", "Sits without support"
-    HANDS_AND_KNEES_CRAWLING = "hands_and_knees_crawling", "Crawls on hands and knees"
-    STANDING_WITH_ASSISTANCE = "standing_with_assistance", "Stands with assistance"
-    WALKING_WITH_ASSISTANCE = "walking_with_assistance", "Walks with assistance"
-    STANDING_ALONE = "standing_alone", "Stands alone"
-    WALKING_ALONE = "walking_alone", "Walks alone"
-    FIRST_WORDS = "first_words", "First words"
+    HEAD_CONTROL = "head_control", _("Head control")
+    SITTING_WITHOUT_SUPPORT = "sitting_without_support", _("Sits without support")
+    HANDS_AND_KNEES_CRAWLING = "hands_and_knees_crawling", _("Crawls on hands and knees")
+    STANDING_WITH_ASSISTANCE = "standing_with_assistance", _("Stands with assistance")
+    WALKING_WITH_ASSISTANCE = "walking_with_assistance", _("Walks with assistance")
+    STANDING_ALONE = "standing_alone", _("Stands alone")
+    WALKING_ALONE = "walking_alone", _("Walks alone")
+    FIRST_WORDS = "first_words", _("First words")
 
 
 class MilestoneTiming(models.TextChoices):
-    EARLY = "early", "Early"
-    ON_TIME = "on_time", "Within the window"
-    LATE = "late", "Late"
-    NOT_YET_ATTAINED = "not_yet_attained", "Not yet attained"
-    ABSENT_NOT_ABNORMAL_ALONE = "absent_not_abnormal_alone", "Absent (not abnormal alone)"
+    EARLY = "early", _("Early")
+    ON_TIME = "on_time", _("Within the window")
+    LATE = "late", _("Late")
+    NOT_YET_ATTAINED = "not_yet_attained", _("Not yet attained")
+    ABSENT_NOT_ABNORMAL_ALONE = "absent_not_abnormal_alone", _("Absent (not abnormal alone)")
 
 
 class MilestoneSource(models.TextChoices):
-    OBSERVED = "observed", "Observed by staff"
-    REPORTED = "reported", "Reported by parents"
+    OBSERVED = "observed", _("Observed by staff")
+    REPORTED = "reported", _("Reported by parents")
 
 
 class MilestoneAttainment(ClinicalRecord):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from patients.models.base import ClinicalRecord, voiding_constraints
 from patients.models.checks import check_not_before_birth, check_same_infant
@@ -13,24 +14,24 @@ from patients.models.visits import Visit
 
 
 class Modality(models.TextChoices):
-    MRI = "mri", "MRI"
-    CT = "ct", "CT"
-    ULTRASOUND = "ultrasound", "Ultrasound"
-    RADIOGRAPH = "radiograph", "Radiograph"
+    MRI = "mri", _("MRI")
+    CT = "ct", _("CT")
+    ULTRASOUND = "ultrasound", _("Ultrasound")
+    RADIOGRAPH = "radiograph", _("Radiograph")
 
 
 class BodySite(models.TextChoices):
-    BRAIN = "brain", "Brain"
-    SPINE = "spine", "Spine"
-    CHEST = "chest", "Chest"
-    OTHER = "other", "Other"
+    BRAIN = "brain", _("Brain")
+    SPINE = "spine", _("Spine")
+    CHEST = "chest", _("Chest")
+    OTHER = "other", _("Other")
 
 
 class Comparison(models.TextChoices):
-    RESOLVED = "resolved", "Resolved"
-    IMPROVED = "improved", "Improved"
-    UNCHANGED = "unchanged", "Unchanged"
-    WORSE = "worse", "Worse"
+    RESOLVED = "resolved", _("Resolved")
+    IMPROVED = "improved", _("Improved")
+    UNCHANGED = "unchanged", _("Unchanged")
+    WORSE = "worse", _("Worse")
 
 
 class ImagingStudy(ClinicalRecord):
@@ -90,54 +91,54 @@ class ImagingStudy(ClinicalRecord):
 
 class FindingType(models.TextChoices):
     # CLINICAL.md section 1 and seed 001: the MRI vocabulary of B12 deficiency.
-    CORTICAL_ATROPHY = "cortical_atrophy", "Cortical atrophy"
-    VENTRICULAR_ENLARGEMENT = "ventricular_enlargement", "Enlarged ventricles"
-    ENLARGED_SUBARACHNOID_SPACES = "enlarged_subarachnoid_spaces", "Enlarged subarachnoid spaces"
-    DELAYED_MYELINATION = "delayed_myelination", "Delayed myelination"
-    THIN_CORPUS_CALLOSUM = "thin_corpus_callosum", "Thin corpus callosum"
-    WHITE_MATTER_SIGNAL = "white_matter_signal", "White matter signal change"
-    BASAL_GANGLIA_SIGNAL = "basal_ganglia_signal", "Basal ganglia signal change"
+    CORTICAL_ATROPHY = "cortical_atrophy", _("Cortical atrophy")
+    VENTRICULAR_ENLARGEMENT = "ventricular_enlargement", _("Enlarged ventricles")
+    ENLARGED_SUBARACHNOID_SPACES = "enlarged_subarachnoid_spaces", _("Enlarged subarachnoid spaces")
+    DELAYED_MYELINATION = "delayed_myelination", _("Delayed myelination")
+    THIN_CORPUS_CALLOSUM = "thin_corpus_callosum", _("Thin corpus callosum")
+    WHITE_MATTER_SIGNAL = "white_matter_signal", _("White matter signal change")
+    BASAL_GANGLIA_SIGNAL = "basal_ganglia_signal", _("Basal ganglia signal change")
     SPINAL_CORD_SIGNAL = (
         "spinal_cord_signal",
-        "Spinal cord signal change (posterior/lateral columns)",
+        _("Spinal cord signal change (posterior/lateral columns)"),
     )
-    INFILTRATE = "infiltrate", "Pulmonary infiltrate"
-    NO_ABNORMALITY = "no_abnormality", "No abnormality"
+    INFILTRATE = "infiltrate", _("Pulmonary infiltrate")
+    NO_ABNORMALITY = "no_abnormality", _("No abnormality")
 
 
 class Region(models.TextChoices):
-    DIFFUSE = "diffuse", "Diffuse"
-    FRONTAL = "frontal", "Frontal"
-    FRONTOTEMPORAL = "frontotemporal", "Frontotemporal"
-    TEMPORAL = "temporal", "Temporal"
-    PARIETAL = "parietal", "Parietal"
-    ANTERIOR_PARIETAL = "anterior_parietal", "Anterior parietal"
-    OCCIPITAL = "occipital", "Occipital"
-    PERIVENTRICULAR_WHITE_MATTER = "periventricular_white_matter", "Periventricular white matter"
-    CEREBRAL_WHITE_MATTER = "cerebral_white_matter", "Cerebral white matter"
-    CORPUS_CALLOSUM = "corpus_callosum", "Corpus callosum"
-    LATERAL_VENTRICLES = "lateral_ventricles", "Lateral ventricles"
-    BASAL_GANGLIA = "basal_ganglia", "Basal ganglia"
-    INTERNAL_CAPSULE = "internal_capsule", "Internal capsule"
-    CEREBELLUM = "cerebellum", "Cerebellum"
-    SPINAL_CORD = "spinal_cord", "Spinal cord"
-    PARACARDIAC = "paracardiac", "Paracardiac lung"
-    WHOLE_STUDY = "whole_study", "Whole study"
+    DIFFUSE = "diffuse", _("Diffuse")
+    FRONTAL = "frontal", _("Frontal")
+    FRONTOTEMPORAL = "frontotemporal", _("Frontotemporal")
+    TEMPORAL = "temporal", _("Temporal")
+    PARIETAL = "parietal", _("Parietal")
+    ANTERIOR_PARIETAL = "anterior_parietal", _("Anterior parietal")
+    OCCIPITAL = "occipital", _("Occipital")
+    PERIVENTRICULAR_WHITE_MATTER = "periventricular_white_matter", _("Periventricular white matter")
+    CEREBRAL_WHITE_MATTER = "cerebral_white_matter", _("Cerebral white matter")
+    CORPUS_CALLOSUM = "corpus_callosum", _("Corpus callosum")
+    LATERAL_VENTRICLES = "lateral_ventricles", _("Lateral ventricles")
+    BASAL_GANGLIA = "basal_ganglia", _("Basal ganglia")
+    INTERNAL_CAPSULE = "internal_capsule", _("Internal capsule")
+    CEREBELLUM = "cerebellum", _("Cerebellum")
+    SPINAL_CORD = "spinal_cord", _("Spinal cord")
+    PARACARDIAC = "paracardiac", _("Paracardiac lung")
+    WHOLE_STUDY = "whole_study", _("Whole study")
 
 
 class Side(models.TextChoices):
-    LEFT = "left", "Left"
-    RIGHT = "right", "Right"
-    BILATERAL = "bilateral", "Bilateral"
-    MIDLINE = "midline", "Midline"
-    NOT_APPLICABLE = "na", "Not applicable"
+    LEFT = "left", _("Left")
+    RIGHT = "right", _("Right")
+    BILATERAL = "bilateral", _("Bilateral")
+    MIDLINE = "midline", _("Midline")
+    NOT_APPLICABLE = "na", _("Not applicable")
 
 
 class Severity(models.TextChoices):
-    MILD = "mild", "Mild"
-    MODERATE = "moderate", "Moderate"
-    SEVERE = "severe", "Severe"
-    NOT_APPLICABLE = "na", "Not applicable"
+    MILD = "mild", _("Mild")
+    MODERATE = "moderate", _("Moderate")
+    SEVERE = "severe", _("Severe")
+    NOT_APPLICABLE = "na", _("Not applicable")
 
 
 class ImagingFinding(ClinicalRecord):

@@ -12,6 +12,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from patients.models.base import ClinicalRecord, voiding_constraints
@@ -22,17 +23,17 @@ from patients.models.visits import GrowthMeasurement
 
 
 class GrowthIndicator(models.TextChoices):
-    WFA = "wfa", "Weight-for-age"
-    LFA = "lfa", "Length/height-for-age"
-    HCFA = "hcfa", "Head circumference-for-age"
-    WFL = "wfl", "Weight-for-length"
-    WFH = "wfh", "Weight-for-height"
+    WFA = "wfa", _("Weight-for-age")
+    LFA = "lfa", _("Length/height-for-age")
+    HCFA = "hcfa", _("Head circumference-for-age")
+    WFL = "wfl", _("Weight-for-length")
+    WFH = "wfh", _("Weight-for-height")
 
 
 class ScoreStatus(models.TextChoices):
-    COMPUTED = "computed", "Computed"
-    NOT_MEASURED = "not_measured", "Not measured"
-    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    COMPUTED = "computed", _("Computed")
+    NOT_MEASURED = "not_measured", _("Not measured")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
 
 
 class GrowthScore(models.Model):
@@ -253,9 +254,9 @@ class Regimen(models.Model):
 
 
 class AlertSeverity(models.TextChoices):
-    INFO = "info", "Information"
-    WARNING = "warning", "Warning"
-    URGENT = "urgent", "Urgent"
+    INFO = "info", _("Information")
+    WARNING = "warning", _("Warning")
+    URGENT = "urgent", _("Urgent")
 
 
 class Alert(models.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from patients.models.base import ClinicalRecord, voiding_constraints
 from patients.models.checks import check_not_before_birth, check_same_infant
@@ -13,67 +14,67 @@ from patients.models.visits import Visit
 
 class Analyte(models.TextChoices):
     # CLINICAL.md section 5; units, LOINC codes and ranges live in the clinical core's catalogue.
-    B12 = "b12", "Vitamin B12 (cobalamin), serum"
-    HOLOTC = "holotc", "Holotranscobalamin (active B12)"
-    FOLATE = "folate", "Folate, serum"
-    HOMOCYSTEINE = "homocysteine", "Total homocysteine"
-    MMA_SERUM = "mma_serum", "Methylmalonic acid, serum"
-    MMA_URINE = "mma_urine", "Methylmalonic acid, urine"
-    HAEMOGLOBIN = "haemoglobin", "Haemoglobin"
-    HAEMATOCRIT = "haematocrit", "Haematocrit"
-    WBC = "wbc", "White blood cells"
-    PLATELETS = "platelets", "Platelets"
-    MCV = "mcv", "Mean corpuscular volume"
-    ANC = "anc", "Absolute neutrophil count"
-    FERRITIN = "ferritin", "Ferritin"
-    POTASSIUM = "potassium", "Potassium"
-    RETICULOCYTES_PCT = "reticulocytes_pct", "Reticulocytes (%)"
-    RETICULOCYTES_ABS = "reticulocytes_abs", "Reticulocytes (absolute)"
+    B12 = "b12", _("Vitamin B12 (cobalamin), serum")
+    HOLOTC = "holotc", _("Holotranscobalamin (active B12)")
+    FOLATE = "folate", _("Folate, serum")
+    HOMOCYSTEINE = "homocysteine", _("Total homocysteine")
+    MMA_SERUM = "mma_serum", _("Methylmalonic acid, serum")
+    MMA_URINE = "mma_urine", _("Methylmalonic acid, urine")
+    HAEMOGLOBIN = "haemoglobin", _("Haemoglobin")
+    HAEMATOCRIT = "haematocrit", _("Haematocrit")
+    WBC = "wbc", _("White blood cells")
+    PLATELETS = "platelets", _("Platelets")
+    MCV = "mcv", _("Mean corpuscular volume")
+    ANC = "anc", _("Absolute neutrophil count")
+    FERRITIN = "ferritin", _("Ferritin")
+    POTASSIUM = "potassium", _("Potassium")
+    RETICULOCYTES_PCT = "reticulocytes_pct", _("Reticulocytes (%)")
+    RETICULOCYTES_ABS = "reticulocytes_abs", _("Reticulocytes (absolute)")
 
 
 class LabUnit(models.TextChoices):
-    PG_ML = "pg/mL", "pg/mL"
-    NG_L = "ng/L", "ng/L"
-    PMOL_L = "pmol/L", "pmol/L"
-    NG_ML = "ng/mL", "ng/mL"
-    NMOL_L = "nmol/L", "nmol/L"
-    UMOL_L = "umol/L", "µmol/L"
-    NMOL_ML = "nmol/mL", "nmol/mL"
-    UG_MG_CREAT = "ug/mg creatinine", "µg/mg creatinine"
-    MMOL_MOL_CREAT = "mmol/mol creatinine", "mmol/mol creatinine"
-    G_DL = "g/dL", "g/dL"
-    G_L = "g/L", "g/L"
-    PERCENT = "%", "%"
-    E9_L = "10^9/L", "×10⁹/L"
-    E3_UL = "10^3/uL", "×10³/µL"
-    FL = "fL", "fL"
-    UG_L = "ug/L", "µg/L"
-    MMOL_L = "mmol/L", "mmol/L"
+    PG_ML = "pg/mL", _("pg/mL")
+    NG_L = "ng/L", _("ng/L")
+    PMOL_L = "pmol/L", _("pmol/L")
+    NG_ML = "ng/mL", _("ng/mL")
+    NMOL_L = "nmol/L", _("nmol/L")
+    UMOL_L = "umol/L", _("µmol/L")
+    NMOL_ML = "nmol/mL", _("nmol/mL")
+    UG_MG_CREAT = "ug/mg creatinine", _("µg/mg creatinine")
+    MMOL_MOL_CREAT = "mmol/mol creatinine", _("mmol/mol creatinine")
+    G_DL = "g/dL", _("g/dL")
+    G_L = "g/L", _("g/L")
+    PERCENT = "%", _("%")
+    E9_L = "10^9/L", _("×10⁹/L")
+    E3_UL = "10^3/uL", _("×10³/µL")
+    FL = "fL", _("fL")
+    UG_L = "ug/L", _("µg/L")
+    MMOL_L = "mmol/L", _("mmol/L")
 
 
 class Comparator(models.TextChoices):
     # A result printed as "<150 pg/mL" is a real, censored result: comparator "<", value 150.
-    EXACT = "", "="
-    LT = "<", "<"
-    LE = "<=", "≤"
-    GT = ">", ">"
-    GE = ">=", "≥"
+    EXACT = "", _("=")
+    LT = "<", _("<")
+    LE = "<=", _("≤")
+    GT = ">", _(">")
+    GE = ">=", _("≥")
 
 
 class LabFlag(models.TextChoices):
-    NORMAL = "normal", "Normal"
-    LOW = "low", "Low"
-    HIGH = "high", "High"
-    CRITICAL_LOW = "critical_low", "Critically low"
-    CRITICAL_HIGH = "critical_high", "Critically high"
-    UNKNOWN = "unknown", "Not classifiable"
+    NORMAL = "normal", _("Normal")
+    LOW = "low", _("Low")
+    HIGH = "high", _("High")
+    CRITICAL_LOW = "critical_low", _("Critically low")
+    CRITICAL_HIGH = "critical_high", _("Critically high")
+    UNKNOWN = "unknown", _("Not classifiable")
 
 
 class Specimen(models.TextChoices):
-    SERUM = "serum", "Serum"
-    PLASMA = "plasma", "Plasma"
-    WHOLE_BLOOD = "whole_blood", "Whole blood"
-    URINE = "urine", "Urine"
+    SERUM = "serum", _("Serum")
+    PLASMA = "plasma", _("Plasma")
+    WHOLE_BLOOD = "whole_blood", _("Whole blood")
+    URINE = "urine", _("Urine")
 
 
 class LabResult(ClinicalRecord):
@@ -192,17 +193,17 @@ class LabResult(ClinicalRecord):
 
 
 class QualitativeSpecimen(models.TextChoices):
-    PERIPHERAL_SMEAR = "peripheral_smear", "Peripheral blood smear"
-    BONE_MARROW = "bone_marrow", "Bone marrow aspirate"
+    PERIPHERAL_SMEAR = "peripheral_smear", _("Peripheral blood smear")
+    BONE_MARROW = "bone_marrow", _("Bone marrow aspirate")
 
 
 class QualitativeFindingCode(models.TextChoices):
     # CLINICAL.md section 2: smear and marrow findings of megaloblastic anaemia.
-    HYPERSEGMENTED_NEUTROPHILS = "hypersegmented_neutrophils", "Hypersegmented neutrophils"
-    ANISOCYTOSIS = "anisocytosis", "Anisocytosis"
-    MACROCYTOSIS = "macrocytosis", "Macrocytosis"
-    MEGALOBLASTIC_MARROW = "megaloblastic_marrow", "Megaloblastic marrow"
-    NORMAL = "normal", "No abnormality"
+    HYPERSEGMENTED_NEUTROPHILS = "hypersegmented_neutrophils", _("Hypersegmented neutrophils")
+    ANISOCYTOSIS = "anisocytosis", _("Anisocytosis")
+    MACROCYTOSIS = "macrocytosis", _("Macrocytosis")
+    MEGALOBLASTIC_MARROW = "megaloblastic_marrow", _("Megaloblastic marrow")
+    NORMAL = "normal", _("No abnormality")
 
 
 class QualitativeFinding(ClinicalRecord):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from patients.models.base import ClinicalRecord, voiding_constraints
@@ -17,8 +18,8 @@ from patients.models.validators import validate_time_zone
 
 
 class Language(models.TextChoices):
-    TURKISH = "tr", "Türkçe"
-    ENGLISH = "en", "English"
+    TURKISH = "tr", _("Türkçe")
+    ENGLISH = "en", _("English")
 
 
 class Guardian(ClinicalRecord):
@@ -56,9 +57,9 @@ class Guardian(ClinicalRecord):
 
 
 class ConsentPurpose(models.TextChoices):
-    CARE_RECORD = "care_record", "Keeping the child's follow-up record"
-    REMINDERS = "reminders", "Dose and visit reminders"
-    RESEARCH = "research", "De-identified use in cohort research"
+    CARE_RECORD = "care_record", _("Keeping the child's follow-up record")
+    REMINDERS = "reminders", _("Dose and visit reminders")
+    RESEARCH = "research", _("De-identified use in cohort research")
 
 
 class Consent(ClinicalRecord):
@@ -91,21 +92,21 @@ class Consent(ClinicalRecord):
 
 
 class MaternalDiet(models.TextChoices):
-    OMNIVORE = "omnivore", "Omnivore"
-    LOW_ANIMAL_FOOD = "low_animal_food", "Low in animal-source food"
-    VEGETARIAN = "vegetarian", "Vegetarian"
-    VEGAN = "vegan", "Vegan"
-    UNKNOWN = "unknown", "Unknown"
+    OMNIVORE = "omnivore", _("Omnivore")
+    LOW_ANIMAL_FOOD = "low_animal_food", _("Low in animal-source food")
+    VEGETARIAN = "vegetarian", _("Vegetarian")
+    VEGAN = "vegan", _("Vegan")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class DeficiencyCause(models.TextChoices):
     # CLINICAL.md section 1: the usual maternal causes of infantile B12 deficiency.
-    DIETARY = "dietary", "Dietary (low intake)"
-    PERNICIOUS_ANAEMIA = "pernicious_anaemia", "Pernicious anaemia"
-    MALABSORPTION = "malabsorption", "Malabsorption"
-    GASTRIC_BYPASS = "gastric_bypass", "Gastric bypass"
-    OTHER = "other", "Other"
-    UNKNOWN = "unknown", "Unknown"
+    DIETARY = "dietary", _("Dietary (low intake)")
+    PERNICIOUS_ANAEMIA = "pernicious_anaemia", _("Pernicious anaemia")
+    MALABSORPTION = "malabsorption", _("Malabsorption")
+    GASTRIC_BYPASS = "gastric_bypass", _("Gastric bypass")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class Mother(ClinicalRecord):
@@ -151,9 +152,9 @@ class MaternalSupplementation(ClinicalRecord):
     """The mother's own B12 treatment (CLINICAL.md section 3: oral 1000-2000 micrograms daily, or IM)."""
 
     class Route(models.TextChoices):
-        ORAL = "oral", "Oral"
-        IM = "im", "Intramuscular"
-        SUBLINGUAL = "sublingual", "Sublingual"
+        ORAL = "oral", _("Oral")
+        IM = "im", _("Intramuscular")
+        SUBLINGUAL = "sublingual", _("Sublingual")
 
     mother = models.ForeignKey(Mother, on_delete=models.PROTECT, related_name="supplementations")
     product = models.CharField(
@@ -184,18 +185,18 @@ class MaternalSupplementation(ClinicalRecord):
 
 class Sex(models.TextChoices):
     # FHIR administrative gender; growth references need male or female.
-    MALE = "male", "Male"
-    FEMALE = "female", "Female"
-    OTHER = "other", "Other"
-    UNKNOWN = "unknown", "Unknown"
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class FollowUpStatus(models.TextChoices):
-    ACTIVE = "active", "In follow-up"
-    COMPLETED = "completed", "Follow-up completed"
-    TRANSFERRED = "transferred", "Transferred to another clinic"
-    LOST = "lost", "Lost to follow-up"
-    DECEASED = "deceased", "Deceased"
+    ACTIVE = "active", _("In follow-up")
+    COMPLETED = "completed", _("Follow-up completed")
+    TRANSFERRED = "transferred", _("Transferred to another clinic")
+    LOST = "lost", _("Lost to follow-up")
+    DECEASED = "deceased", _("Deceased")
 
 
 # Gestational age at birth is stored in days (37 weeks 3 days = 262). 22 to 44 completed weeks
@@ -312,10 +313,10 @@ class Infant(ClinicalRecord):
 
 
 class Relationship(models.TextChoices):
-    MOTHER = "mother", "Mother"
-    FATHER = "father", "Father"
-    GRANDPARENT = "grandparent", "Grandparent"
-    OTHER = "other", "Other carer"
+    MOTHER = "mother", _("Mother")
+    FATHER = "father", _("Father")
+    GRANDPARENT = "grandparent", _("Grandparent")
+    OTHER = "other", _("Other carer")
 
 
 class InfantGuardian(ClinicalRecord):
@@ -341,17 +342,17 @@ class InfantGuardian(ClinicalRecord):
 
 class PresentingSignCode(models.TextChoices):
     # CLINICAL.md section 1: neurological and systemic signs at presentation (2-12 months).
-    APATHY = "apathy", "Apathy"
-    IRRITABILITY = "irritability", "Irritability"
-    HYPOTONIA = "hypotonia", "Hypotonia"
-    DEVELOPMENTAL_DELAY = "developmental_delay", "Developmental delay"
-    DEVELOPMENTAL_REGRESSION = "developmental_regression", "Developmental regression"
-    TREMOR = "tremor", "Tremor"
-    SEIZURES = "seizures", "Seizures"
-    FAILURE_TO_THRIVE = "failure_to_thrive", "Failure to thrive"
-    PALLOR = "pallor", "Pallor"
-    FEEDING_DIFFICULTY = "feeding_difficulty", "Poor feeding or vomiting"
-    HYPOACTIVITY = "hypoactivity", "Hypoactivity"
+    APATHY = "apathy", _("Apathy")
+    IRRITABILITY = "irritability", _("Irritability")
+    HYPOTONIA = "hypotonia", _("Hypotonia")
+    DEVELOPMENTAL_DELAY = "developmental_delay", _("Developmental delay")
+    DEVELOPMENTAL_REGRESSION = "developmental_regression", _("Developmental regression")
+    TREMOR = "tremor", _("Tremor")
+    SEIZURES = "seizures", _("Seizures")
+    FAILURE_TO_THRIVE = "failure_to_thrive", _("Failure to thrive")
+    PALLOR = "pallor", _("Pallor")
+    FEEDING_DIFFICULTY = "feeding_difficulty", _("Poor feeding or vomiting")
+    HYPOACTIVITY = "hypoactivity", _("Hypoactivity")
 
 
 class PresentingSign(ClinicalRecord):

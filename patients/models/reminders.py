@@ -13,6 +13,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from patients.models.people import Guardian, Infant
 from patients.models.treatment import PlannedDose
@@ -20,26 +21,26 @@ from patients.models.visits import Visit
 
 
 class Channel(models.TextChoices):
-    SMS = "sms", "SMS"
-    EMAIL = "email", "E-mail"
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
 
 
 class MessageKind(models.TextChoices):
-    DOSE_EVENING_BEFORE = "dose_evening_before", "Dose tomorrow"
-    DOSE_MORNING_OF = "dose_morning_of", "Dose today"
-    VISIT_EVENING_BEFORE = "visit_evening_before", "Visit tomorrow"
-    VISIT_MORNING_OF = "visit_morning_of", "Visit today"
-    MISSED_DOSE = "missed_dose", "Dose missed: please contact the clinic"
-    NEW_PLAN = "new_plan", "Your new plan"
+    DOSE_EVENING_BEFORE = "dose_evening_before", _("Dose tomorrow")
+    DOSE_MORNING_OF = "dose_morning_of", _("Dose today")
+    VISIT_EVENING_BEFORE = "visit_evening_before", _("Visit tomorrow")
+    VISIT_MORNING_OF = "visit_morning_of", _("Visit today")
+    MISSED_DOSE = "missed_dose", _("Dose missed: please contact the clinic")
+    NEW_PLAN = "new_plan", _("Your new plan")
 
 
 class MessageStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to be sent"
-    SENDING = "sending", "Being sent"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled by a new plan"
-    SKIPPED = "skipped", "Not sent (opted out or no address)"
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled by a new plan")
+    SKIPPED = "skipped", _("Not sent (opted out or no address)")
 
 
 class PlannedMessage(models.Model):

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from patients.models.base import ClinicalRecord, voiding_constraints
 from patients.models.checks import check_not_before_birth
@@ -14,33 +15,33 @@ from patients.models.people import Infant
 
 
 class Drug(models.TextChoices):
-    HYDROXOCOBALAMIN = "hydroxocobalamin", "Hydroxocobalamin"
-    CYANOCOBALAMIN = "cyanocobalamin", "Cyanocobalamin"
-    FOLIC_ACID = "folic_acid", "Folic acid"
-    IRON = "iron", "Iron"
-    POTASSIUM = "potassium", "Potassium"
-    OTHER = "other", "Other"
+    HYDROXOCOBALAMIN = "hydroxocobalamin", _("Hydroxocobalamin")
+    CYANOCOBALAMIN = "cyanocobalamin", _("Cyanocobalamin")
+    FOLIC_ACID = "folic_acid", _("Folic acid")
+    IRON = "iron", _("Iron")
+    POTASSIUM = "potassium", _("Potassium")
+    OTHER = "other", _("Other")
 
 
 class Route(models.TextChoices):
     # Values shared with the clinical core's regimen engine (patients.clinical.regimens.Route).
-    INTRAMUSCULAR = "intramuscular", "Intramuscular"
-    INTRAVENOUS = "intravenous", "Intravenous"
-    SUBCUTANEOUS = "subcutaneous", "Subcutaneous"
-    ORAL = "oral", "Oral"
+    INTRAMUSCULAR = "intramuscular", _("Intramuscular")
+    INTRAVENOUS = "intravenous", _("Intravenous")
+    SUBCUTANEOUS = "subcutaneous", _("Subcutaneous")
+    ORAL = "oral", _("Oral")
 
 
 class DoseUnit(models.TextChoices):
-    MG = "mg", "mg"
+    MG = "mg", _("mg")
     # Written in full, never "mcg" or "ug", so it cannot be misread as mg (BNF advice).
-    MICROGRAM = "microgram", "microgram"
-    MG_PER_KG = "mg/kg", "mg/kg"
+    MICROGRAM = "microgram", _("microgram")
+    MG_PER_KG = "mg/kg", _("mg/kg")
 
 
 class CourseStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    STOPPED = "stopped", "Stopped"
-    COMPLETED = "completed", "Completed"
+    ACTIVE = "active", _("Active")
+    STOPPED = "stopped", _("Stopped")
+    COMPLETED = "completed", _("Completed")
 
 
 class TreatmentCourse(ClinicalRecord):
@@ -103,10 +104,10 @@ class TreatmentCourse(ClinicalRecord):
 
 
 class CourseEventKind(models.TextChoices):
-    MISSED = "missed", "Dose missed"
-    ADVANCE = "advance", "Advanced to the next phase"
-    CHANGE = "change", "Dose or route changed"
-    STOP = "stop", "Course stopped"
+    MISSED = "missed", _("Dose missed")
+    ADVANCE = "advance", _("Advanced to the next phase")
+    CHANGE = "change", _("Dose or route changed")
+    STOP = "stop", _("Course stopped")
 
 
 class CourseEvent(ClinicalRecord):
@@ -154,11 +155,11 @@ class CourseEvent(ClinicalRecord):
 
 
 class PlannedDoseStatus(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    GIVEN = "given", "Given"
-    MISSED = "missed", "Missed"
-    CANCELLED = "cancelled", "Cancelled"
-    SUPERSEDED = "superseded", "Replaced by a new plan"
+    PLANNED = "planned", _("Planned")
+    GIVEN = "given", _("Given")
+    MISSED = "missed", _("Missed")
+    CANCELLED = "cancelled", _("Cancelled")
+    SUPERSEDED = "superseded", _("Replaced by a new plan")
 
 
 class PlannedDose(ClinicalRecord):
@@ -254,21 +255,21 @@ class ReviewTask(ClinicalRecord):
 
 
 class AdministrationLocation(models.TextChoices):
-    WARD = "ward", "Hospital ward"
-    CLINIC = "clinic", "Outpatient clinic"
-    HOME = "home", "Home"
-    HEALTH_CENTRE = "health_centre", "Family health centre"
+    WARD = "ward", _("Hospital ward")
+    CLINIC = "clinic", _("Outpatient clinic")
+    HOME = "home", _("Home")
+    HEALTH_CENTRE = "health_centre", _("Family health centre")
 
 
 class InjectionSite(models.TextChoices):
     # The anterolateral thigh is the usual IM site in infants; deltoid and gluteal later.
-    LEFT_THIGH = "left_thigh", "Left anterolateral thigh"
-    RIGHT_THIGH = "right_thigh", "Right anterolateral thigh"
-    LEFT_DELTOID = "left_deltoid", "Left deltoid"
-    RIGHT_DELTOID = "right_deltoid", "Right deltoid"
-    LEFT_GLUTEAL = "left_gluteal", "Left ventrogluteal"
-    RIGHT_GLUTEAL = "right_gluteal", "Right ventrogluteal"
-    NOT_APPLICABLE = "na", "Not applicable (oral)"
+    LEFT_THIGH = "left_thigh", _("Left anterolateral thigh")
+    RIGHT_THIGH = "right_thigh", _("Right anterolateral thigh")
+    LEFT_DELTOID = "left_deltoid", _("Left deltoid")
+    RIGHT_DELTOID = "right_deltoid", _("Right deltoid")
+    LEFT_GLUTEAL = "left_gluteal", _("Left ventrogluteal")
+    RIGHT_GLUTEAL = "right_gluteal", _("Right ventrogluteal")
+    NOT_APPLICABLE = "na", _("Not applicable (oral)")
 
 
 class DoseAdministration(ClinicalRecord):
@@ -327,20 +328,20 @@ class DoseAdministration(ClinicalRecord):
 
 class AdverseEventType(models.TextChoices):
     # CLINICAL.md section 2: treatment-emergent events seen after B12 replacement.
-    TREMOR = "tremor", "Tremor"
-    MYOCLONUS = "myoclonus", "Myoclonus"
-    HYPOKALAEMIA = "hypokalaemia", "Hypokalaemia"
-    INJECTION_SITE_REACTION = "injection_site_reaction", "Injection-site reaction"
-    SEIZURE = "seizure", "Seizure"
-    HYPERSENSITIVITY = "hypersensitivity", "Hypersensitivity reaction"
-    OTHER = "other", "Other"
+    TREMOR = "tremor", _("Tremor")
+    MYOCLONUS = "myoclonus", _("Myoclonus")
+    HYPOKALAEMIA = "hypokalaemia", _("Hypokalaemia")
+    INJECTION_SITE_REACTION = "injection_site_reaction", _("Injection-site reaction")
+    SEIZURE = "seizure", _("Seizure")
+    HYPERSENSITIVITY = "hypersensitivity", _("Hypersensitivity reaction")
+    OTHER = "other", _("Other")
 
 
 class AdverseEventSeverity(models.TextChoices):
-    MILD = "mild", "Mild"
-    MODERATE = "moderate", "Moderate"
-    SEVERE = "severe", "Severe"
-    LIFE_THREATENING = "life_threatening", "Life-threatening"
+    MILD = "mild", _("Mild")
+    MODERATE = "moderate", _("Moderate")
+    SEVERE = "severe", _("Severe")
+    LIFE_THREATENING = "life_threatening", _("Life-threatening")
 
 
 class AdverseEvent(ClinicalRecord):
@@ -393,10 +394,10 @@ class AdverseEvent(ClinicalRecord):
 
 
 class ProcedureKind(models.TextChoices):
-    ERYTHROCYTE_TRANSFUSION = "erythrocyte_transfusion", "Erythrocyte transfusion"
-    EEG = "eeg", "Electroencephalography"
-    BONE_MARROW_ASPIRATION = "bone_marrow_aspiration", "Bone marrow aspiration"
-    OTHER = "other", "Other"
+    ERYTHROCYTE_TRANSFUSION = "erythrocyte_transfusion", _("Erythrocyte transfusion")
+    EEG = "eeg", _("Electroencephalography")
+    BONE_MARROW_ASPIRATION = "bone_marrow_aspiration", _("Bone marrow aspiration")
+    OTHER = "other", _("Other")
 
 
 class Procedure(ClinicalRecord):

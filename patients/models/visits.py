@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from patients.models.base import ClinicalRecord, voiding_constraints
 from patients.models.checks import check_not_before_birth, check_same_infant
@@ -13,30 +14,30 @@ from patients.models.people import Infant
 
 
 class VisitType(models.TextChoices):
-    ADMISSION = "admission", "Admission"
-    OUTPATIENT = "outpatient", "Outpatient visit"
-    INJECTION = "injection", "Injection visit"
-    IMAGING = "imaging", "Imaging"
-    PHONE = "phone", "Phone call"
+    ADMISSION = "admission", _("Admission")
+    OUTPATIENT = "outpatient", _("Outpatient visit")
+    INJECTION = "injection", _("Injection visit")
+    IMAGING = "imaging", _("Imaging")
+    PHONE = "phone", _("Phone call")
 
 
 class Tone(models.TextChoices):
-    NORMAL = "normal", "Normal"
-    HYPOTONIC = "hypotonic", "Hypotonic"
-    HYPERTONIC = "hypertonic", "Hypertonic"
+    NORMAL = "normal", _("Normal")
+    HYPOTONIC = "hypotonic", _("Hypotonic")
+    HYPERTONIC = "hypertonic", _("Hypertonic")
 
 
 class Reflexes(models.TextChoices):
-    ABSENT = "absent", "Absent"
-    REDUCED = "reduced", "Reduced"
-    NORMAL = "normal", "Normoactive"
-    BRISK = "brisk", "Brisk"
+    ABSENT = "absent", _("Absent")
+    REDUCED = "reduced", _("Reduced")
+    NORMAL = "normal", _("Normoactive")
+    BRISK = "brisk", _("Brisk")
 
 
 class HeadControl(models.TextChoices):
-    ABSENT = "absent", "Absent"
-    POOR = "poor", "Poor"
-    GOOD = "good", "Good"
+    ABSENT = "absent", _("Absent")
+    POOR = "poor", _("Poor")
+    GOOD = "good", _("Good")
 
 
 class Visit(ClinicalRecord):
@@ -118,8 +119,8 @@ class Visit(ClinicalRecord):
 
 class LengthPosition(models.TextChoices):
     # WHO measures length lying down (recumbent) under 2 years and height standing after.
-    RECUMBENT = "recumbent", "Recumbent length"
-    STANDING = "standing", "Standing height"
+    RECUMBENT = "recumbent", _("Recumbent length")
+    STANDING = "standing", _("Standing height")
 
 
 class GrowthMeasurement(ClinicalRecord):
