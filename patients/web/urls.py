@@ -1,8 +1,7 @@
 """URLs of the pages. Ids in URLs are the records' public UUIDs; the front door ("home") is
 routed in tracker/urls.py."""
 
-from django.contrib.auth import views as auth_views
-from django.urls import include, path, reverse_lazy
+from django.urls import include, path
 
 from patients.web import auth, cohort, portal, staff
 
@@ -27,15 +26,9 @@ urlpatterns = [
     path("portal/calendar/qr.svg", portal.calendar_qr, name="calendar-qr"),
     # -- log a visit --
     # -- treatment --
+    path("infants/<uuid:infant_id>/courses/", include("patients.web.treatment")),
     # -- cohort dashboard --
     path("cohort/", cohort.dashboard, name="cohort"),
     # -- account --
-    path(
-        "password/",
-        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("web:password-change-done")),
-        name="password-change",
-    ),
-    path(
-        "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password-change-done"
-    ),
+    path("", include("patients.web.account")),
 ]
