@@ -21,7 +21,13 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from patients import models as m
 from patients.clinical import regimens as engine
-from patients.models.treatment import CourseEventKind, CourseStatus, PlannedDoseStatus
+from patients.models.treatment import (
+    CourseEventKind,
+    CourseStatus,
+    DoseUnit,
+    PlannedDoseStatus,
+    Route,
+)
 from patients.services.alerts import refresh_alerts_after_commit
 from patients.services.records import create_record, save_record
 from patients.services.reminders import replan_after_change
@@ -198,8 +204,14 @@ def record_course_event(
         raise ValidationError(
             f"This course is {course.get_status_display().lower()}; its plan cannot change."
         )
+    if not course.regimen:
+        raise ValidationError(
+            "This course was recorded without a regimen, so there is no plan to change."
+        )
     if on < course.started_on:
         raise ValidationError({"on": f"The course started on {course.started_on:%Y-%m-%d}."})
+    if kind == CourseEventKind.CHANGE:
+        _check_change(dose=dose, dose_unit=dose_unit, route=route)
     event = create_record(
         m.CourseEvent,
         actor=actor,
@@ -269,6 +281,28 @@ def record_course_event(
         save_record(course, actor=actor)
     _follow_after_commit(course.infant)
     return event
+
+
+def _check_change(*, dose: Decimal | None, dose_unit: str, route: str) -> None:
+    """Refuse, field by field, a change the regimen engine cannot plan.
+
+    The record's choices are wider than the planner's: an intravenous route or a dose per kilogram
+    can be written down for a single given dose, but a plan of future doses needs a fixed amount
+    by a route the engine schedules (patients/clinical/regimens/model.py).
+    """
+    errors = {}
+    if dose is not None and (not dose.is_finite() or dose <= 0):
+        errors["dose"] = "A new dose must be more than zero."
+    if dose_unit and dose_unit not in set(engine.DoseUnit):
+        units = ", ".join(str(DoseUnit(u).label) for u in engine.DoseUnit)
+        errors["dose_unit"] = f"A planned dose is given in {units}."
+    if route and route not in set(engine.Route):
+        routes = ", ".join(str(Route(r).label).lower() for r in engine.Route)
+        errors["route"] = f"Planned doses can be given {routes}."
+    if dose is None and not dose_unit and not route:
+        errors["dose"] = "A change needs a new dose, unit or route."
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic

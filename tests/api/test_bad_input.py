@@ -267,6 +267,28 @@ CASES = [
         lambda w: {"kind": "stop", "on": day(w, 100), "reason": "Typo in the year."},
         "on",
     ),
+    # The record's route and unit choices are wider than what the planner can schedule.
+    Case(
+        "course change to a route the planner cannot schedule",
+        "POST",
+        detail("/api/v1/treatment-courses/", "course", "events/"),
+        lambda w: {"kind": "change", "on": future(w), "route": "intravenous"},
+        "route",
+    ),
+    Case(
+        "course change to a dose per kilogram",
+        "POST",
+        detail("/api/v1/treatment-courses/", "course", "events/"),
+        lambda w: {"kind": "change", "on": future(w), "dose": "1", "dose_unit": "mg/kg"},
+        "dose_unit",
+    ),
+    Case(
+        "course change to a negative dose",
+        "POST",
+        detail("/api/v1/treatment-courses/", "course", "events/"),
+        lambda w: {"kind": "change", "on": future(w), "dose": "-1"},
+        "dose",
+    ),
     Case(
         "course started beyond any calendar a plan can hold",
         "POST",
