@@ -272,6 +272,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # The same peer address the access log records: X-Forwarded-For is whatever the client typed, and
 # trusting it would let an attacker pick a fresh "address" for every guess.
 AXES_CLIENT_IP_CALLABLE = "patients.services.audit.client_address"
+# The sign-in page answers a lock-out with a page of its own (in the reader's language, with the
+# minutes left and the way to a new password) rather than axes' line of English text.
+AXES_LOCKOUT_CALLABLE = "patients.web.auth.locked_out"
 
 # Transport. HSTS and the HTTPS redirect are on in production; the redirect may be switched off
 # when the TLS proxy in front of gunicorn redirects itself (README, Production).
