@@ -25,6 +25,7 @@ urlpatterns = [
     path("portal/calendar/", portal.calendar, name="calendar"),
     path("portal/calendar/qr.svg", portal.calendar_qr, name="calendar-qr"),
     # -- log a visit --
+    path("infants/<uuid:infant_id>/visits/", include("patients.web.visit_log")),
     # -- treatment --
     path("infants/<uuid:infant_id>/courses/", include("patients.web.treatment")),
     # -- cohort dashboard --
