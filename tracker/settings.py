@@ -275,6 +275,11 @@ AXES_CLIENT_IP_CALLABLE = "patients.services.audit.client_address"
 # The sign-in page answers a lock-out with a page of its own (in the reader's language, with the
 # minutes left and the way to a new password) rather than axes' line of English text.
 AXES_LOCKOUT_CALLABLE = "patients.web.auth.locked_out"
+# Password-reset requests (django-ratelimit, counted in the cache, so shared by every gunicorn
+# worker through Redis in production): as many an hour from one address as sign-in attempts before
+# a lock-out, and fewer links an hour to one e-mail address, enough for a lost first e-mail.
+PASSWORD_RESET_RATE_PER_ADDRESS = env_str("PASSWORD_RESET_RATE_PER_ADDRESS", default="5/h")
+PASSWORD_RESET_RATE_PER_EMAIL = env_str("PASSWORD_RESET_RATE_PER_EMAIL", default="3/h")
 
 # Transport. HSTS and the HTTPS redirect are on in production; the redirect may be switched off
 # when the TLS proxy in front of gunicorn redirects itself (README, Production).

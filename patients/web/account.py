@@ -12,14 +12,17 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
 from django.urls import path, reverse_lazy
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django_ratelimit.core import is_ratelimited
 
 from patients import models as m
 from patients.selectors import guardian_of
+from patients.services.audit import client_address
 from patients.web.pages import nav_context
 
 _DAY_SECONDS = 24 * 60 * 60
@@ -94,6 +97,31 @@ class PasswordResetView(_AccountPage, auth_views.PasswordResetView):
     @property
     def extra_email_context(self) -> dict:
         return {"valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // _DAY_SECONDS)}
+
+    def form_valid(self, form):
+        request = self.request
+        # Too many requests from one address is said plainly: it tells nothing about any account.
+        if is_ratelimited(
+            request,
+            group="password-reset:address",
+            key=lambda _group, request: client_address(request) or "",
+            rate=settings.PASSWORD_RESET_RATE_PER_ADDRESS,
+            increment=True,
+        ):
+            form.add_error(None, _("Too many requests from this address. Try again later."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        # Too many for one e-mail address gets the usual answer and no e-mail: saying otherwise
+        # would tell whether the address has an account, and the limit keeps anyone from filling
+        # a parent's inbox with links.
+        if is_ratelimited(
+            request,
+            group="password-reset:email",
+            key=lambda _group, _request: form.cleaned_data["email"].casefold(),
+            rate=settings.PASSWORD_RESET_RATE_PER_EMAIL,
+            increment=True,
+        ):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(_AccountPage, auth_views.PasswordResetDoneView):

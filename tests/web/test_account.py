@@ -9,6 +9,7 @@ from pathlib import Path
 import polib
 import pytest
 from django.core import mail
+from django.core.cache import cache
 
 from patients import models as m
 from tests.web.test_translations import CATALOGUE, _template_msgids
@@ -19,6 +20,14 @@ ACCOUNT_TEMPLATES = sorted(
     (Path(__file__).resolve().parents[2] / "templates/web/account").glob("*.*")
 )
 NEW_PASSWORD = "kirmizi-balon-2026"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_request_counts():
+    """The reset limits count in the cache; each test starts with none spent."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def _text(response) -> str:
@@ -123,6 +132,29 @@ def test_an_unknown_address_gets_the_same_answer_and_no_e_mail(client, demo):
     assert (unknown.status_code, unknown["Location"]) == (known.status_code, known["Location"])
     assert len(mail.outbox) == 1
     assert "If an account has this e-mail address" in _text(client.get(unknown["Location"]))
+
+
+def test_too_many_requests_from_one_address_are_refused_in_words(client, demo, settings):
+    settings.PASSWORD_RESET_RATE_PER_ADDRESS = "2/h"
+    for email in ("parent1@example.org", "parent2@example.org"):
+        assert _ask_for_a_link(client, email).status_code == 302
+    refused = _ask_for_a_link(client, "staff@example.org")
+    assert refused.status_code == 429
+    assert "Too many requests from this address" in _text(refused)
+    assert len(mail.outbox) == 2
+    # Another address is not held back by this one.
+    other = _ask_for_a_link(client, "parent1@example.org", REMOTE_ADDR="198.51.100.7")
+    assert other.status_code == 302 and len(mail.outbox) == 3
+
+
+def test_too_many_links_to_one_inbox_get_the_usual_answer_and_no_e_mail(client, demo, settings):
+    settings.PASSWORD_RESET_RATE_PER_EMAIL = "2/h"
+    answers = [
+        _ask_for_a_link(client, "Parent1@example.org", REMOTE_ADDR=f"198.51.100.{n}")
+        for n in range(1, 4)
+    ]
+    assert {(a.status_code, a["Location"]) for a in answers} == {(302, "/password/reset/sent/")}
+    assert len(mail.outbox) == 2
 
 
 def test_a_bad_address_is_an_error_beside_the_field(client, demo):
