@@ -54,15 +54,26 @@ def demo(live_server):
 
 
 class Visit:
-    """One person's browser tab, with every console message it logged."""
+    """One person's browser tab, with every console message it logged and, apart, its errors
+    (console errors, failed loads and uncaught exceptions), which a walkthrough expects none of."""
 
     def __init__(self, context, base_url: str) -> None:
         self.context = context
         self.base_url = base_url
         self.page = context.new_page()
         self.console: list[str] = []
-        self.page.on("console", lambda message: self.console.append(message.text))
-        self.page.on("pageerror", lambda error: self.console.append(str(error)))
+        self.errors: list[str] = []
+        self.page.on("console", self._logged)
+        self.page.on("pageerror", self._uncaught)
+
+    def _logged(self, message) -> None:
+        self.console.append(message.text)
+        if message.type == "error":
+            self.errors.append(f"{message.text} ({message.location.get('url')})")
+
+    def _uncaught(self, error) -> None:
+        self.console.append(str(error))
+        self.errors.append(str(error))
 
     def go(self, path: str):
         return self.page.goto(self.base_url + path)

@@ -54,19 +54,6 @@ _CHART_IMAGES = """async () => {
 }"""
 
 
-def _errors(tab) -> list[str]:
-    """Console errors and uncaught exceptions of the tab from now on.
-
-    The browser asks for /favicon.ico on its own and the layout names no icon; that request is
-    answered empty here so that its 404 does not hide an error of the pages under test.
-    """
-    tab.page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-    errors: list[str] = []
-    tab.page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    tab.page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
-
-
 def _charts(page) -> list[dict]:
     charts = page.evaluate(_CHART_IMAGES)
     assert [re.sub(r"\.svg(\?.*)?$", "", c["src"].rsplit("/", 1)[1]) for c in charts] == list(
@@ -91,7 +78,7 @@ def test_lead_opens_the_cohort_dashboard_and_filters_the_charts(cohort, visit):
     tab = visit()
     page = tab.page
     page.set_default_timeout(SLOW_PAGE_MS)
-    errors = _errors(tab)
+    errors = tab.errors
 
     tab.sign_in("lead", "demo-lead-pass")
     with page.expect_navigation():
@@ -139,7 +126,7 @@ def test_staff_get_not_found_for_the_cohort_dashboard(demo, visit):
 def test_parent_sets_a_new_password_through_the_e_mail_link(demo, visit):
     tab = visit()
     page = tab.page
-    errors = _errors(tab)
+    errors = tab.errors
 
     tab.go("/sign-in/")
     with page.expect_navigation():

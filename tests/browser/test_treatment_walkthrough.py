@@ -56,15 +56,6 @@ def test_staff_starts_a_course_from_the_preview_and_records_a_missed_dose(newbor
     today = newborn.clinic.today()
     tab = visit()
     page = tab.page
-    errors: list[str] = []
-
-    def keep_error(message) -> None:
-        # Chromium asks for /favicon.ico on its own and the site has none: not these pages' doing.
-        if message.type == "error" and not message.location["url"].endswith("/favicon.ico"):
-            errors.append(f"{message.text} ({message.location['url']})")
-
-    page.on("console", keep_error)
-
     tab.sign_in("staff", "demo-staff-pass")
     tab.go(f"/infants/{newborn.pk}/")
     with page.expect_navigation():
@@ -108,4 +99,4 @@ def test_staff_starts_a_course_from_the_preview_and_records_a_missed_dose(newbor
     tab.screenshot("course")
 
     assert tab.csp_violations() == []
-    assert errors == []
+    assert tab.errors == []
