@@ -12,7 +12,17 @@ import re
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -22,7 +32,8 @@ from django.utils.translation import gettext_lazy
 
 from patients import models as m
 from patients.clinical.ages import WHO_GROWTH_CORRECTION, age_on
-from patients.models.interpretation import AlertSeverity
+from patients.models.interpretation import AlertSeverity, ScoreStatus
+from patients.models.labs import LabFlag
 from patients.models.people import FollowUpStatus
 from patients.models.reminders import MessageStatus
 from patients.models.treatment import CourseStatus, PlannedDoseStatus
@@ -203,6 +214,7 @@ class TimelineEntry:
 _KINDS = {
     "visit": gettext_lazy("Visit"),
     "dose": gettext_lazy("Dose given"),
+    "growth": gettext_lazy("Growth"),
     "lab": gettext_lazy("Lab result"),
     "imaging": gettext_lazy("Imaging"),
     "milestone": gettext_lazy("Milestone"),
@@ -224,8 +236,19 @@ def timeline(infant: m.Infant, *, today: datetime.date) -> list[TimelineEntry]:
             f"{dose.dose.normalize():f} {dose.get_dose_unit_display()} {dose.get_route_display()}"
         )
         entries.append(TimelineEntry(dose.given_on, _KINDS["dose"], text))
+    for measurement in (
+        m.GrowthMeasurement.objects.active()
+        .filter(infant=infant)
+        .prefetch_related(Prefetch("scores", queryset=_COMPUTED_SCORES))
+    ):
+        entries.append(
+            TimelineEntry(measurement.measured_on, _KINDS["growth"], _growth_text(measurement))
+        )
     for result in m.LabResult.objects.active().filter(infant=infant):
-        entries.append(TimelineEntry(result.collected_on, _KINDS["lab"], str(result)))
+        text = str(result)
+        if result.flag and result.flag != LabFlag.NORMAL:
+            text += f" ({result.get_flag_display().lower()})"
+        entries.append(TimelineEntry(result.collected_on, _KINDS["lab"], text))
     for study in m.ImagingStudy.objects.active().filter(infant=infant):
         text = f"{study.get_modality_display()} {study.get_body_site_display()}: {study.impression}"
         entries.append(TimelineEntry(study.performed_on, _KINDS["imaging"], text))
@@ -255,6 +278,32 @@ def timeline(infant: m.Infant, *, today: datetime.date) -> list[TimelineEntry]:
         entries.append(TimelineEntry(event.onset_on, _KINDS["adverse"], text))
     entries.sort(key=lambda entry: entry.on, reverse=True)
     return entries
+
+
+#: The stored z-scores, one per indicator: the WHO 2006 standard's row wins over a clinic's own
+#: reference for the same indicator, by ordering them first.
+_COMPUTED_SCORES = m.GrowthScore.objects.filter(status=ScoreStatus.COMPUTED).order_by(
+    "indicator", Case(When(reference_name__startswith="WHO", then=Value(0)), default=Value(1))
+)
+
+
+def _growth_text(measurement: m.GrowthMeasurement) -> str:
+    """The measurements as entered, then each indicator's z-score as the growth service stored it."""
+    parts = [
+        text % {"value": f"{value.normalize():f}"}
+        for value, text in (
+            (measurement.weight_kg, _("weight %(value)s kg")),
+            (measurement.length_cm, _("length %(value)s cm")),
+            (measurement.head_circumference_cm, _("head %(value)s cm")),
+        )
+        if value is not None
+    ]
+    shown: set[str] = set()
+    for score in measurement.scores.all():
+        if score.indicator not in shown:
+            shown.add(score.indicator)
+            parts.append(f"{score.get_indicator_display()} z {score.z:+.2f}")
+    return ", ".join(parts)
 
 
 def current_phase(infant: m.Infant, *, today: datetime.date) -> tuple[m.TreatmentCourse, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -198,6 +199,21 @@ def test_infant_page_shows_header_timeline_charts_schedule_and_messages(signed_i
     # The chart the page names is the one the browser then gets, with the viewer's session.
     chart = client.get(f"/api/v1/infants/{infant_p1.pk}/charts/labs.svg")
     assert chart.status_code == 200 and chart["Content-Type"].startswith("image/svg+xml")
+
+
+def test_timeline_shows_growth_with_its_stored_z_scores_and_lab_flags(signed_in, infant_p1):
+    page = _text(signed_in("staff").get(f"/infants/{infant_p1.pk}/"))
+    # Admission: 8.6 kg, scored by the growth service against WHO 2006 and stored.
+    stored = m.GrowthScore.objects.get(
+        measurement__infant=infant_p1,
+        measurement__weight_kg=Decimal("8.6"),
+        indicator="wfa",
+        reference_name__startswith="WHO",
+    )
+    assert "weight 8.6 kg" in page
+    assert f"Weight-for-age z {stored.z:+.2f}" in page
+    # "<150 pg/mL" against the laboratory's printed 197-866 pg/mL.
+    assert "(low)" in page
 
 
 def test_infant_page_read_writes_the_access_log(signed_in, demo_user, infant_p1):
