@@ -9,6 +9,7 @@ import datetime
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp import constants as csp_source
 from django.core.exceptions import ImproperlyConfigured
 
@@ -184,7 +185,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {  # UTC intervals; beat only ticks, the rows are the schedule
     "reminders-dispatch": {
         "task": "patients.tasks.dispatch_tick",
-        "schedule": 60.0,
+        # At second 0 of every minute, not 60 s after beat happened to start: reminders fall due on
+        # whole minutes (a guardian's chosen time), so the tick that claims them comes as they fall
+        # due instead of up to a minute later.
+        "schedule": crontab(),
         "options": {"expires": 50},
     },
     "reminders-reap": {
