@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from patients import models as m
@@ -240,10 +241,11 @@ def dose_label(dose: m.PlannedDose) -> str:
     return _("Dose %(number)s (%(phase)s), due %(due)s: %(dose)s %(unit)s %(route)s") % {
         "number": dose.number,
         "phase": dose.phase_name,
-        "due": dose.due_on.isoformat(),
+        "due": date_format(dose.due_on, "SHORT_DATE_FORMAT"),
         "dose": f"{dose.dose.normalize():f}",
         "unit": dose.get_dose_unit_display(),
-        "route": dose.get_route_display().lower(),
+        # As labelled: lower-casing in code would also lower "(IM)" in the Turkish label.
+        "route": dose.get_route_display(),
     }
 
 
