@@ -24,6 +24,7 @@ project's secret) of the chart, the format, the viewer's scope and the data vers
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import uuid
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Max, Model, QuerySet, Subquery, Value
 from django.utils.crypto import salted_hmac
 
@@ -186,14 +188,45 @@ def _digest(parts: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+#: Ids compiled into the infant data-version statement in place of the real ones.
+_INFANT_STAND_IN = uuid.UUID(int=1)
+_CLINIC_STAND_IN = uuid.UUID(int=2)
+
+
+@functools.lru_cache(maxsize=2)
+def _infant_version_statement(vendor: str) -> tuple[str, tuple, tuple[int, ...], tuple[int, ...]]:
+    """The infant data-version query compiled once: its SQL, its parameters, and the positions of
+    the infant's and the clinic's ids among them.
+
+    The statement is the same for every infant but for those two ids, and compiling its sixty
+    subqueries costs the ORM several times what the database spends running them (about 35 ms
+    against 5 ms at 1,000 infants), on every chart and every page that shows charts.
+    """
+    infant_ids = m.Infant.objects.filter(pk=_INFANT_STAND_IN).values("id")
+    queryset = m.Infant.objects.filter(pk=_INFANT_STAND_IN).values(
+        **_version_columns(infant_ids, [_CLINIC_STAND_IN])
+    )
+    sql, params = queryset.query.get_compiler(connection=connection).as_sql()
+    infant_at = tuple(i for i, p in enumerate(params) if p == _db_uuid(_INFANT_STAND_IN))
+    clinic_at = tuple(i for i, p in enumerate(params) if p == _db_uuid(_CLINIC_STAND_IN))
+    return sql, tuple(params), infant_at, clinic_at
+
+
+def _db_uuid(value: uuid.UUID):
+    return m.Infant._meta.pk.get_db_prep_value(value, connection)
+
+
 def infant_data_version(infant: m.Infant, *, today: datetime.date) -> str:
     """One query; changes whenever anything an infant chart reads changes (see the module doc)."""
-    infant_ids = m.Infant.objects.filter(pk=infant.pk).values("id")
-    row = (
-        m.Infant.objects.filter(pk=infant.pk)
-        .values(**_version_columns(infant_ids, [infant.clinic_id]))
-        .get()
-    )
+    sql, params, infant_at, clinic_at = _infant_version_statement(connection.vendor)
+    values = list(params)
+    for position in infant_at:
+        values[position] = _db_uuid(infant.pk)
+    for position in clinic_at:
+        values[position] = _db_uuid(infant.clinic_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = [str(value) for value in cursor.fetchone()]
     return _digest([CHARTS_VERSION, loader.WHO_REFERENCE_VERSION, today.isoformat(), row])
 
 

@@ -13,6 +13,7 @@ from unittest import mock
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
@@ -129,6 +130,41 @@ def test_a_change_to_the_infant_s_data_gives_a_new_chart(world, renders):
     assert chart_service.infant_data_version(
         world.p1, today=TODAY + datetime.timedelta(days=1)
     ) != chart_service.infant_data_version(world.p1, today=TODAY)
+
+
+def _numbers(row) -> list[int]:
+    # Counts, as the database returns them (SQLite gives a boolean column back as 0 or 1).
+    return [int(value) for value in row if isinstance(value, int)]
+
+
+def test_the_compiled_version_statement_reads_each_infant_s_own_rows(world):
+    """The statement compiled once with stand-in ids reads what the ORM's query reads."""
+    for infant in (world.p1, world.p2):
+        ids = m.Infant.objects.filter(pk=infant.pk).values("id")
+        orm_row = list(
+            m.Infant.objects.filter(pk=infant.pk)
+            .values(**chart_service._version_columns(ids, [infant.clinic_id]))
+            .get()
+            .values()
+        )
+        sql, params, infant_at, clinic_at = chart_service._infant_version_statement(
+            connection.vendor
+        )
+        assert infant_at and clinic_at
+        values = list(params)
+        for position in infant_at:
+            values[position] = chart_service._db_uuid(infant.pk)
+        for position in clinic_at:
+            values[position] = chart_service._db_uuid(infant.clinic_id)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            compiled_row = cursor.fetchone()
+        counts = _numbers(orm_row)
+        assert counts and counts == _numbers(compiled_row)
+        assert any(count > 0 for count in counts)
+    assert chart_service.infant_data_version(
+        world.p1, today=TODAY
+    ) != chart_service.infant_data_version(world.p2, today=TODAY)
 
 
 def test_another_clinic_can_neither_see_nor_reach_the_cache(world, other, renders):
