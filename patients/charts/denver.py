@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from patients.charts import style
-from patients.charts.model import Chart, DenverChartData
+from patients.charts.model import Chart, ChartText, DenverChartData
 
 SECTORS = ("personal_social", "fine_motor_adaptive", "language", "gross_motor")
 SECTOR_LABELS = {
@@ -31,6 +31,14 @@ _STATUS_STYLE = {
     "caution": ("s", style.ORANGE),
     "normal": ("o", style.GREEN),
 }
+
+
+TITLE = "Denver II by sector"
+
+
+def describe_denver(data: DenverChartData) -> ChartText:
+    """The chart's title and alt text, without drawing it."""
+    return ChartText(TITLE, _alt_text(data, sorted(data.assessments, key=lambda a: a.assessed_on)))
 
 
 def denver_chart(data: DenverChartData) -> Chart:
@@ -125,9 +133,8 @@ def denver_chart(data: DenverChartData) -> Chart:
         "Sector conclusion: X delayed, square caution, circle normal (hollow: reported)",
         fontsize=9,
     )
-    title = "Denver II by sector"
-    figure.suptitle(title, fontsize=13, fontweight="bold")
-    return Chart(figure=figure, title=title, alt_text=_alt_text(data, assessments))
+    figure.suptitle(TITLE, fontsize=13, fontweight="bold")
+    return Chart(figure=figure, title=TITLE, alt_text=_alt_text(data, assessments))
 
 
 def _alt_text(data: DenverChartData, assessments) -> str:

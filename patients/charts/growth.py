@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from patients.charts import centiles, style
-from patients.charts.model import Chart, GrowthChartData, GrowthPoint
+from patients.charts.model import Chart, ChartText, GrowthChartData, GrowthPoint
 from patients.clinical.ages import WHO_DAYS_PER_MONTH
 from patients.clinical.growth import Indicator
 from patients.clinical.growth.who2006 import MAX_AGE_DAYS, WFL_RANGE_CM
@@ -29,10 +29,26 @@ _MIN_AXIS_MONTHS = 24
 _LISTED_POINTS = 6
 
 
-def growth_chart(data: GrowthChartData) -> Chart:
+def _indicator(data: GrowthChartData) -> Indicator:
     indicator = Indicator(data.indicator)
     if indicator not in TITLES:
         raise ValueError(f"no growth chart for {indicator.label}")
+    return indicator
+
+
+def _sex_words(data: GrowthChartData) -> str:
+    return {"male": "boy", "female": "girl"}.get(data.sex, "child")
+
+
+def describe_growth(data: GrowthChartData) -> ChartText:
+    """The chart's title and alt text, without drawing it (a page's alt text costs no render)."""
+    indicator = _indicator(data)
+    points = sorted(data.points, key=lambda p: p.measured_on)
+    return ChartText(TITLES[indicator][0], _alt_text(data, indicator, _sex_words(data), points))
+
+
+def growth_chart(data: GrowthChartData) -> Chart:
+    indicator = _indicator(data)
     title, y_label = TITLES[indicator]
     figure = style.new_figure(8, 5.5)
     axes = figure.add_subplot()
@@ -102,7 +118,7 @@ def growth_chart(data: GrowthChartData) -> Chart:
     if data.note:
         axes.text(0.01, 0.01, data.note, transform=axes.transAxes, fontsize=8, color=style.GREY)
 
-    sex_words = {"male": "boy", "female": "girl"}.get(data.sex, "child")
+    sex_words = _sex_words(data)
     axes.set_title(f"{title}, {sex_words}: {data.reference_label}", fontsize=10)
     figure.suptitle(title, fontsize=13, fontweight="bold")
     axes.set_ylabel(y_label)
@@ -111,7 +127,8 @@ def growth_chart(data: GrowthChartData) -> Chart:
     axes.grid(True, alpha=0.3)
     if has_curves or points:
         axes.legend(loc="upper left", fontsize=8, frameon=False)
-    return Chart(figure=figure, title=title, alt_text=_alt_text(data, indicator, sex_words, points))
+    text = describe_growth(data)
+    return Chart(figure=figure, title=text.title, alt_text=text.alt_text)
 
 
 def _draw_points(axes, points: list[GrowthPoint], *, by_length: bool) -> None:

@@ -10,7 +10,7 @@ written where they were taken.
 from __future__ import annotations
 
 from patients.charts import style
-from patients.charts.model import Chart, LabChartData, LabPanel
+from patients.charts.model import Chart, ChartText, LabChartData, LabPanel
 
 _ARROWS = {"<": -1, "<=": -1, ">": 1, ">=": 1}
 
@@ -19,6 +19,14 @@ def axis_days(days: list[float]) -> tuple[float, float]:
     """The chart's first and last day: two weeks before the first dose to two months after it at
     least, and a week's margin around every result and phase."""
     return min([-14.0, *days]) - 7, max([60.0, *days]) + 14
+
+
+TITLE = "Laboratory trends"
+
+
+def describe_labs(data: LabChartData) -> ChartText:
+    """The chart's title and alt text, without drawing it."""
+    return ChartText(TITLE, _alt_text(data))
 
 
 def lab_chart(data: LabChartData) -> Chart:
@@ -47,9 +55,8 @@ def lab_chart(data: LabChartData) -> Chart:
     )
     axes_list[-1].set_xlim(start, end)
     axes_list[-1].set_xlabel(f"Days since the {data.origin_label}")
-    title = "Laboratory trends"
-    figure.suptitle(title, fontsize=13, fontweight="bold")
-    return Chart(figure=figure, title=title, alt_text=_alt_text(data))
+    figure.suptitle(TITLE, fontsize=13, fontweight="bold")
+    return Chart(figure=figure, title=TITLE, alt_text=_alt_text(data))
 
 
 def _draw_phases(axes, data: LabChartData, *, label: bool) -> None:

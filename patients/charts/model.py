@@ -24,6 +24,14 @@ class ImageFormat(StrEnum):
 
 
 @dataclass(frozen=True)
+class ChartText:
+    """What a chart says in words: its title and the alt text that describes its data."""
+
+    title: str
+    alt_text: str
+
+
+@dataclass(frozen=True)
 class Chart:
     """A drawn figure with the words that describe it to someone who cannot see it."""
 

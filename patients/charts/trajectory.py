@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from patients.charts import style
-from patients.charts.model import Chart, MilestoneRow, TrajectoryData
+from patients.charts.model import Chart, ChartText, MilestoneRow, TrajectoryData
 
 _LANES = ("B12 treatment", "MRI", "Adverse events", "Denver II")
 _EVENT_MARKERS = {
@@ -38,6 +38,14 @@ _LINE_EVENTS = {
     "today": (style.BLUE, "--"),
 }
 _TIMING_WORDS = {"early": "early", "on_time": "within the window", "late": "late"}
+
+
+TITLE = "Developmental trajectory"
+
+
+def describe_trajectory(data: TrajectoryData) -> ChartText:
+    """The chart's title and alt text, without drawing it."""
+    return ChartText(TITLE, _alt_text(data))
 
 
 def trajectory_chart(data: TrajectoryData) -> Chart:
@@ -72,8 +80,7 @@ def trajectory_chart(data: TrajectoryData) -> Chart:
     rows.set_xlim(0, end)
     rows.set_xlabel("Chronological age (months)")
     rows.grid(True, axis="x", alpha=0.3)
-    title = "Developmental trajectory"
-    figure.suptitle(title, fontsize=13, fontweight="bold")
+    figure.suptitle(TITLE, fontsize=13, fontweight="bold")
     subtitle = "Milestones against WHO motor windows and Denver II bars"
     if data.days_born_early:
         subtitle += (
@@ -82,7 +89,7 @@ def trajectory_chart(data: TrajectoryData) -> Chart:
         )
     rows.set_title(subtitle, fontsize=9)
     rows.legend(handles=_legend_handles(), loc="lower right", fontsize=7, frameon=True)
-    return Chart(figure=figure, title=title, alt_text=_alt_text(data))
+    return Chart(figure=figure, title=TITLE, alt_text=_alt_text(data))
 
 
 def _axis_end(data: TrajectoryData) -> float:

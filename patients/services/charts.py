@@ -40,11 +40,11 @@ from django.utils.crypto import salted_hmac
 from patients import models as m
 from patients.charts import cohort as cohort_drawing
 from patients.charts import cohort_data, loader, render
-from patients.charts.denver import denver_chart
-from patients.charts.growth import growth_chart
-from patients.charts.labs import lab_chart
-from patients.charts.model import Chart, ImageFormat
-from patients.charts.trajectory import trajectory_chart
+from patients.charts.denver import denver_chart, describe_denver
+from patients.charts.growth import describe_growth, growth_chart
+from patients.charts.labs import describe_labs, lab_chart
+from patients.charts.model import Chart, ChartText, ImageFormat
+from patients.charts.trajectory import describe_trajectory, trajectory_chart
 from patients.reports import loader as report_loader
 from patients.reports import pdf as report_pdf
 from patients.reports import phrases
@@ -57,17 +57,54 @@ CHARTS_VERSION = "charts-1"
 CACHE_SECONDS = 7 * 24 * 3600
 _KEY_SALT = "patients.services.charts.cache-key"
 
-INFANT_CHARTS: dict[str, Callable[[m.Infant, datetime.date], Chart]] = {
-    "growth-wfa": lambda infant, today: growth_chart(loader.growth_data(infant, "wfa")),
-    "growth-lhfa": lambda infant, today: growth_chart(loader.growth_data(infant, "lfa")),
-    "growth-hcfa": lambda infant, today: growth_chart(loader.growth_data(infant, "hcfa")),
-    "growth-wfl": lambda infant, today: growth_chart(loader.growth_data(infant, "wfl")),
-    "trajectory": lambda infant, today: trajectory_chart(
-        loader.trajectory_data(infant, today=today)
+
+@dataclass(frozen=True)
+class _InfantChart:
+    """How an infant chart reads its data, draws it, and says it in words."""
+
+    load: Callable[[m.Infant, datetime.date], Any]
+    draw: Callable[[Any], Chart]
+    describe: Callable[[Any], ChartText]
+
+
+_INFANT_CHART_PARTS: dict[str, _InfantChart] = {
+    "growth-wfa": _InfantChart(
+        lambda infant, today: loader.growth_data(infant, "wfa"), growth_chart, describe_growth
     ),
-    "denver": lambda infant, today: denver_chart(loader.denver_data(infant)),
-    "labs": lambda infant, today: lab_chart(loader.lab_data(infant, today=today)),
+    "growth-lhfa": _InfantChart(
+        lambda infant, today: loader.growth_data(infant, "lfa"), growth_chart, describe_growth
+    ),
+    "growth-hcfa": _InfantChart(
+        lambda infant, today: loader.growth_data(infant, "hcfa"), growth_chart, describe_growth
+    ),
+    "growth-wfl": _InfantChart(
+        lambda infant, today: loader.growth_data(infant, "wfl"), growth_chart, describe_growth
+    ),
+    "trajectory": _InfantChart(
+        lambda infant, today: loader.trajectory_data(infant, today=today),
+        trajectory_chart,
+        describe_trajectory,
+    ),
+    "denver": _InfantChart(
+        lambda infant, today: loader.denver_data(infant), denver_chart, describe_denver
+    ),
+    "labs": _InfantChart(
+        lambda infant, today: loader.lab_data(infant, today=today), lab_chart, describe_labs
+    ),
 }
+
+INFANT_CHARTS: dict[str, Callable[[m.Infant, datetime.date], Chart]] = {
+    name: (lambda infant, today, parts=parts: parts.draw(parts.load(infant, today)))
+    for name, parts in _INFANT_CHART_PARTS.items()
+}
+
+
+def infant_chart_text(infant: m.Infant, name: str, *, today: datetime.date) -> ChartText:
+    """A chart's title and alt text from its data, with no drawing: what a page needs to show the
+    chart's image, which the browser then fetches (and the chart cache serves) on its own."""
+    parts = _INFANT_CHART_PARTS[name]
+    return parts.describe(parts.load(infant, today))
+
 
 COHORT_CHARTS: dict[str, Callable[[list, cohort_data.CohortFilters, datetime.date], Chart]] = {
     "km-milestones": lambda infants, filters, today: cohort_drawing.survival_chart(

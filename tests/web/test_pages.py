@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import html
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from patients import models as m
+from patients.charts import render as chart_render
 from patients.models.reminders import MessageStatus
 from patients.models.treatment import PlannedDoseStatus
 from patients.services.reminders.loop import mark_missed_doses
@@ -214,6 +216,21 @@ def test_timeline_shows_growth_with_its_stored_z_scores_and_lab_flags(signed_in,
     assert f"Weight-for-age z {stored.z:+.2f}" in page
     # "<150 pg/mL" against the laboratory's printed 197-866 pg/mL.
     assert "(low)" in page
+
+
+def test_infant_page_words_the_chart_alt_text_without_drawing(signed_in, infant_p1, monkeypatch):
+    drawn = []
+    real = chart_render.figure_bytes
+    monkeypatch.setattr(
+        chart_render, "figure_bytes", lambda *a, **k: drawn.append(a) or real(*a, **k)
+    )
+    client = signed_in("staff")
+    page = _text(client.get(f"/infants/{infant_p1.pk}/"))
+    assert drawn == []
+    # The words on the page are the ones the image itself carries when the browser fetches it.
+    chart = client.get(f"/api/v1/infants/{infant_p1.pk}/charts/labs.svg")
+    assert len(drawn) == 1
+    assert f'alt="{html.escape(chart["Chart-Alt-Text"])}"' in page
 
 
 def test_infant_page_read_writes_the_access_log(signed_in, demo_user, infant_p1):
