@@ -7,6 +7,7 @@ import html
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from patients import models as m
@@ -219,6 +220,7 @@ def test_timeline_shows_growth_with_its_stored_z_scores_and_lab_flags(signed_in,
 
 
 def test_infant_page_words_the_chart_alt_text_without_drawing(signed_in, infant_p1, monkeypatch):
+    cache.clear()  # no chart drawn by an earlier test
     drawn = []
     real = chart_render.figure_bytes
     monkeypatch.setattr(
