@@ -196,6 +196,7 @@ def open_alerts_for(infant: m.Infant) -> QuerySet[m.Alert]:
     )
     return (
         m.Alert.objects.filter(infant=infant, resolved_at__isnull=True)
+        .select_related("acknowledged_by")
         .alias(rank=rank)
         .order_by("rank", "-raised_at")
     )

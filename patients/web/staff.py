@@ -11,6 +11,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import (
     Case,
@@ -24,11 +25,13 @@ from django.db.models import (
     When,
 )
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from patients import models as m
 from patients.clinical.ages import WHO_GROWTH_CORRECTION, age_on
@@ -39,7 +42,7 @@ from patients.models.reminders import MessageStatus
 from patients.models.treatment import CourseStatus, PlannedDoseStatus
 from patients.selectors import clinic_infants_for, clinics_for, open_review_tasks
 from patients.services import charts as chart_service
-from patients.services.alerts import open_alerts_for
+from patients.services.alerts import acknowledge_alert, open_alerts_for
 from patients.services.audit import AccessAction, log_access
 from patients.services.reminders.loop import messages_for_infant, missed_doses_worklist
 from patients.web.access import clinical_required
@@ -105,7 +108,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     infants = _scoped_active_infants(user).values("id")
     alerts = (
         m.Alert.objects.filter(infant__in=infants, resolved_at__isnull=True)
-        .select_related("infant")
+        .select_related("infant", "acknowledged_by")
         .alias(rank=_SEVERITY_RANK)
         .order_by("rank", "-raised_at")
     )
@@ -127,6 +130,25 @@ def worklist(request: HttpRequest) -> HttpResponse:
             "reviews": _section(reviews),
         },
     )
+
+
+@clinical_required
+@require_POST
+def acknowledge(request: HttpRequest, alert_id) -> HttpResponse:
+    """Staff say they have seen an alert, from the worklist or the infant page; back to where
+    they were. The alert stays open until its rule no longer holds."""
+    alert = get_object_or_404(
+        m.Alert.objects.filter(infant__in=clinic_infants_for(request.user).values("pk")),
+        pk=alert_id,
+    )
+    acknowledge_alert(alert, actor=request.user, now=timezone.now())
+    messages.success(request, _("Alert acknowledged."))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("web:worklist")
+    return redirect(back)
 
 
 # --- the infant list --------------------------------------------------------------------------

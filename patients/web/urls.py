@@ -14,6 +14,7 @@ urlpatterns = [
     path("worklist/", staff.worklist, name="worklist"),
     path("infants/", staff.infant_list, name="infants"),
     path("infants/<uuid:infant_id>/", staff.infant_detail, name="infant"),
+    path("alerts/<uuid:alert_id>/acknowledge/", staff.acknowledge, name="acknowledge-alert"),
     path("portal/", portal.portal_home, name="portal"),
     path("portal/children/<uuid:infant_id>/", portal.portal_child, name="child"),
     path(

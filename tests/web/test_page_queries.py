@@ -115,14 +115,18 @@ def worklist_rows(demo, parent1):
             infant=infant, actor=None, regimen=regimen, started_on=_day(-3), today=DEMO_DAY
         )
         course.planned_doses.filter(number=1).update(status=PlannedDoseStatus.MISSED)
+        serial = next(_serial)
         m.Alert.objects.create(
             infant=infant,
-            code=f"rule_{next(_serial)}",
+            code=f"rule_{serial}",
             severity="warning",
             message="Test.",
             source="test",
             rules_version="test-1",
             raised_at=timezone.now(),
+            # Every other alert already seen: the page names who saw it.
+            acknowledged_at=timezone.now() if serial % 2 else None,
+            acknowledged_by=m.User.objects.get(username="staff") if serial % 2 else None,
         )
         _message(parent1, infant, MessageStatus.FAILED, attempts=5, last_error="timeout")
         create_record(

@@ -137,7 +137,7 @@ def test_worklist_shows_the_demos_open_alerts_and_review_tasks(signed_in, infant
     )
     assert open_alerts.exists()
     for alert in open_alerts[:5]:
-        assert f"/admin/patients/alert/{alert.pk}/change/" in page
+        assert f'action="/alerts/{alert.pk}/acknowledge/"' in page
     assert f'href="/infants/{infant_p1.pk}/"' in page
     assert f'href="/infants/{infant_p2.pk}/"' in page
 
@@ -171,7 +171,9 @@ def test_worklist_lists_doses_due_today_missed_doses_and_failed_messages(signed_
     assert f"dose {later.number} due" in missed
     failed = page.split('id="failed"')[1].split("</section>")[0]
     assert "gateway timeout" in failed
-    assert f"/admin/patients/plannedmessage/{message.pk}/change/" in failed
+    assert f'href="/infants/{infant_p1.pk}/#messages-sent"' in failed
+    assert f'href="/infants/{infant_p1.pk}/visits/new/"' in due_today
+    assert f'/courses/{later.course_id}/#record-missed"' in missed
 
 
 def test_infant_list_searches_by_name_record_number_and_guardian_phone(signed_in, infant_p1):
@@ -233,6 +235,41 @@ def test_infant_page_words_the_chart_alt_text_without_drawing(signed_in, infant_
     chart = client.get(f"/api/v1/infants/{infant_p1.pk}/charts/labs.svg")
     assert len(drawn) == 1
     assert f'alt="{html.escape(chart["Chart-Alt-Text"])}"' in page
+
+
+def test_every_worklist_item_is_one_click_from_its_action(signed_in, infant_p1):
+    page = _text(signed_in("staff").get("/worklist/"))
+    alert = m.Alert.objects.filter(infant=infant_p1, resolved_at__isnull=True).first()
+    assert alert is not None
+    assert f'action="/alerts/{alert.pk}/acknowledge/"' in page
+    # Clinic staff act on the pages, not in the admin.
+    assert "/admin/patients/" not in page
+
+
+def test_staff_acknowledge_an_alert_and_go_back_where_they_were(signed_in, demo_user, infant_p1):
+    client = signed_in("staff")
+    alert = m.Alert.objects.filter(infant=infant_p1, acknowledged_at__isnull=True).first()
+    history = alert.history.count()
+    assert client.get(f"/alerts/{alert.pk}/acknowledge/").status_code == 405
+    back = f"/infants/{infant_p1.pk}/"
+    response = client.post(f"/alerts/{alert.pk}/acknowledge/", {"next": back})
+    assert response.status_code == 302 and response["Location"] == back
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == demo_user("staff") and alert.resolved_at is None
+    assert alert.history.count() == history + 1
+    assert "seen by" in _text(client.get(back))
+    # Somewhere else than this site is not a place to go back to.
+    other = m.Alert.objects.filter(infant=infant_p1, acknowledged_at__isnull=True).first()
+    if other is not None:
+        away = client.post(f"/alerts/{other.pk}/acknowledge/", {"next": "https://example.com/"})
+        assert away["Location"] == "/worklist/"
+
+
+def test_an_alert_outside_the_reader_s_scope_cannot_be_acknowledged(signed_in, infant_p1):
+    alert = m.Alert.objects.filter(infant=infant_p1).first()
+    assert signed_in("parent1").post(f"/alerts/{alert.pk}/acknowledge/").status_code == 404
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is None
 
 
 def test_infant_page_read_writes_the_access_log(signed_in, demo_user, infant_p1):
