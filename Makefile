@@ -10,7 +10,7 @@ PORT ?= 8000
 RUN_ENV := DJANGO_DEBUG=1
 MANAGE := $(RUN_ENV) $(BIN)/python manage.py
 
-.PHONY: install run test test-clinical test-postgres test-celery-volume lint format migrations-check ci clean
+.PHONY: install run test test-clinical test-postgres test-celery-volume lint format migrations-check ci clean bench bench-quick
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
@@ -66,3 +66,15 @@ ci:
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache
+
+# The benchmark harness (bench/, docs/BENCHMARKS.md): the production stack on loopback against the
+# local PostgreSQL (database "bench", dropped and recreated) and Redis (database 8). Not part of
+# `make test`. The full run takes about 50 minutes and rewrites the results in docs/BENCHMARKS.md;
+# the quick one (the 1,000-infant cohort, short rounds) about 10 and only writes bench/results/.
+bench: install
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]'
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-quick: install
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]'
+	BENCH_QUICK=1 $(BIN)/python -m bench --quick $(BENCH_ARGS)

@@ -1,0 +1,243 @@
+"""Reminder dispatch through the real worker and broker: throughput against a no-op task, and the
+lateness of a burst of due reminders under beat.
+
+Throughput. A round inserts N reminders due now and publishes one `dispatch_tick`, as beat does;
+the worker claims them, fans them out as send batches and sends each through the loopback gateway.
+Its figure is N over the time from the publish to the last `sent_at`. The baseline round publishes
+N no-op tasks (one per reminder, each doing the one Redis round trip the gateway does) to the
+same worker through the same broker, and its figure is N over the time until the last one ran.
+Rounds alternate, baseline first; the ratio is the median of the rounds' ratios.
+
+Lateness. N reminders fall due at once while beat ticks the dispatcher on its production schedule
+(every minute, at most `patients.tasks.TICK_LIMIT` rows a tick); lateness is `sent_at - due_at`
+of each row, its percentiles read from PostgreSQL.
+
+Both check the pipeline's promise at the gateway: every reminder handed over exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+import redis
+from django.db import connection, transaction
+from django.utils import timezone
+
+from bench import gateway, profile
+from bench.bulkcopy import Rows, new_id
+from bench.stack import REDIS_URL
+from bench.tasks import NOOP_COUNTER, noop
+from patients import models as m
+from patients.models.reminders import MessageStatus
+from patients.tasks import dispatch_tick
+
+
+def recipients(clinic: m.Clinic, count: int) -> list[tuple]:
+    """(guardian, infant, planned dose, day) of reminded infants' coming doses: real rows for the
+    messages to render from."""
+    return list(
+        m.PlannedDose.objects.filter(
+            course__infant__clinic=clinic,
+            course__infant__follow_up_status="active",
+            status="planned",
+            course__infant__guardianships__guardian__consents__purpose="reminders",
+        ).values_list(
+            "course__infant__guardianships__guardian_id", "course__infant_id", "id", "due_on"
+        )[:count]
+    )
+
+
+def insert_due(
+    prefix: str, count: int, *, targets: list[tuple], due_at: datetime.datetime
+) -> list[str]:
+    """`count` pending reminders due at `due_at`, half by SMS and half by e-mail; their ids."""
+    rows = Rows(m.PlannedMessage, now=timezone.now(), reason="")
+    ids = []
+    for n in range(count):
+        guardian_id, infant_id, dose_id, on = targets[n % len(targets)]
+        message_id = new_id()
+        ids.append(message_id)
+        rows.add(
+            id=message_id,
+            slot_key=f"{prefix}:{n}",
+            guardian_id=guardian_id,
+            infant_id=infant_id,
+            planned_dose_id=dose_id,
+            kind="dose_morning_of",
+            channel="sms" if n % 2 else "email",
+            due_at=due_at,
+            event_on=on,
+        )
+        if len(rows.rows) >= 10_000:
+            with transaction.atomic():
+                rows.flush()
+    with transaction.atomic():
+        rows.flush()
+    return ids
+
+
+def _sent(prefix: str) -> tuple[int, datetime.datetime | None]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), max(sent_at) FROM patients_plannedmessage "
+            "WHERE slot_key LIKE %s AND status = %s",
+            [f"{prefix}:%", MessageStatus.SENT],
+        )
+        return cursor.fetchone()
+
+
+def _wait_sent(prefix: str, count: int, timeout: float) -> datetime.datetime | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sent, last = _sent(prefix)
+        if sent >= count:
+            return last
+        time.sleep(0.25)
+    return None
+
+
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(REDIS_URL)
+
+
+def dispatch_round(prefix: str, count: int, targets: list[tuple], timeout: float) -> dict:
+    insert_due(
+        prefix, count, targets=targets, due_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    started = timezone.now()
+    dispatch_tick.apply_async()
+    last = _wait_sent(prefix, count, timeout)
+    if last is None:
+        return {"count": count, "complete": False, "sent": _sent(prefix)[0]}
+    seconds = (last - started).total_seconds()
+    return {
+        "count": count,
+        "complete": True,
+        "seconds": round(seconds, 2),
+        "per_second": count / seconds,
+    }
+
+
+def noop_round(count: int, timeout: float) -> dict:
+    client = _redis()
+    client.delete(NOOP_COUNTER)
+    started = time.time()
+    with noop.app.producer_or_acquire() as producer:
+        for n in range(count):
+            noop.apply_async((n,), producer=producer)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if int(client.get(NOOP_COUNTER) or 0) >= count:
+            seconds = time.time() - started
+            return {
+                "count": count,
+                "complete": True,
+                "seconds": round(seconds, 2),
+                "per_second": count / seconds,
+            }
+        time.sleep(0.02)
+    return {"count": count, "complete": False}
+
+
+def throughput(clinic: m.Clinic, *, count: int, rounds: int, timeout: float) -> dict:
+    targets = recipients(clinic, 2000)
+    noops, dispatches = [], []
+    for r in range(rounds):
+        noops.append(noop_round(count, timeout))
+        dispatches.append(
+            dispatch_round(f"bench-dispatch-{r}-{new_id()[:8]}", count, targets, timeout)
+        )
+    from bench.stats import median, ratios
+
+    complete = all(x["complete"] for x in noops + dispatches)
+    result = {
+        "count": count,
+        "rounds": rounds,
+        "noop": noops,
+        "dispatch": dispatches,
+        "complete": complete,
+    }
+    if complete:
+        result["ratios"] = ratios(
+            [d["per_second"] for d in dispatches], [n["per_second"] for n in noops]
+        )
+        result["ratio"] = median(result["ratios"])
+        result["dispatch_per_second"] = median([d["per_second"] for d in dispatches])
+        result["noop_per_second"] = median([n["per_second"] for n in noops])
+    return result
+
+
+def profiled_round(clinic: m.Clinic, *, count: int, worker_pid: int, output) -> dict:
+    """One more dispatch round with py-spy sampling the worker's pool; not measured."""
+    targets = recipients(clinic, 2000)
+    spy = profile.start(worker_pid, 25, output)
+    dispatch_round(f"bench-dispatch-profile-{new_id()[:8]}", count, targets, 120)
+    spy.wait(timeout=90)
+    return profile.summarise(output)
+
+
+def gateway_counts(ids: list[str]) -> dict:
+    """Hand-overs per reminder at the gateway: how many were never handed over, or more than once."""
+    client = _redis()
+    attempts = []
+    for start in range(0, len(ids), 5000):
+        attempts += client.hmget(gateway.ATTEMPTS, ids[start : start + 5000])
+    counts = [int(a or 0) for a in attempts]
+    return {
+        "reminders": len(ids),
+        "never": sum(1 for c in counts if c == 0),
+        "once": sum(1 for c in counts if c == 1),
+        "more_than_once": sum(1 for c in counts if c > 1),
+    }
+
+
+def lateness(clinic: m.Clinic, *, count: int, deadline_seconds: float, beat_started: float) -> dict:
+    """`count` reminders due at once, sent by beat's ticks; sent minus due, in seconds.
+
+    The burst falls due half a tick interval before beat's next tick (beat's 60-second ticks fall
+    on the minute): the average case, neither just before a tick nor just after one.
+    """
+    targets = recipients(clinic, 5000)
+    # Beat is up; the burst then falls due at the next half minute, halfway between two ticks.
+    time.sleep(max(0.0, beat_started + 5 - time.monotonic()))
+    time.sleep((30 - datetime.datetime.now().second) % 60 or 60)
+    prefix = f"bench-lateness-{new_id()[:8]}"
+    due_at = timezone.now()
+    ids = insert_due(prefix, count, targets=targets, due_at=due_at)
+    inserted = timezone.now()
+    last = _wait_sent(prefix, count, deadline_seconds)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*) FILTER (WHERE status = 'sent'),
+                   percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (
+                       ORDER BY extract(epoch FROM sent_at - due_at)),
+                   max(extract(epoch FROM sent_at - due_at)),
+                   min(extract(epoch FROM claimed_at - due_at)),
+                   count(DISTINCT date_trunc('second', claimed_at)) FILTER (WHERE status = 'sent')
+            FROM patients_plannedmessage WHERE slot_key LIKE %s
+            """,
+            [f"{prefix}:%"],
+        )
+        sent, (p50, p90, p99), worst, first_claim, _ = cursor.fetchone()
+        cursor.execute(
+            "SELECT status, count(*) FROM patients_plannedmessage WHERE slot_key LIKE %s "
+            "GROUP BY status",
+            [f"{prefix}:%"],
+        )
+        statuses = dict(cursor.fetchall())
+    return {
+        "count": count,
+        "complete": last is not None,
+        "sent": sent,
+        "statuses": statuses,
+        "insert_seconds": round((inserted - due_at).total_seconds(), 1),
+        "p50_s": round(float(p50), 1) if p50 is not None else None,
+        "p90_s": round(float(p90), 1) if p90 is not None else None,
+        "p99_s": round(float(p99), 1) if p99 is not None else None,
+        "max_s": round(float(worst), 1) if worst is not None else None,
+        # claimed_at is renewed when each send begins, so this is the first send, not the claim.
+        "first_claim_after_s": round(float(first_claim), 1) if first_claim is not None else None,
+        "gateway": gateway_counts(ids),
+    }
