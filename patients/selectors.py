@@ -91,7 +91,11 @@ def clinic_infants_for(user: User) -> QuerySet[Infant]:
         return Infant.objects.none()
     if user.is_superuser:
         return Infant.objects.all()
-    return Infant.objects.filter(clinic__in=clinics_for(user).values("id"))
+    # The clinic ids as values, read first: with a subquery PostgreSQL cannot use the infant
+    # indexes that lead with the clinic, and sorts and counts every infant of every clinic
+    # (docs/BENCHMARKS.md: 130 ms against 8 ms for a page of 50 at 100,000 infants).
+    clinic_ids = list(clinics_for(user).values_list("id", flat=True))
+    return Infant.objects.filter(clinic_id__in=clinic_ids)
 
 
 def guardian_of(user: User) -> Guardian | None:
