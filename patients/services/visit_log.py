@@ -49,7 +49,8 @@ DOSES_OFFERED = 5
 #: Denver II items offered besides those the age line crosses: items whose 25-90 % bar ends or
 #: starts within this many months of the line, and in each sector the items nearest to the line
 #: and wholly left of it, at least three of which the Denver II instructions have the examiner
-#: give in every sector.
+#: give in every sector (Frankenburg WK et al., Denver II Training Manual, 1992). The one month
+#: of nearness is this page's choice: it offers the items the child is about to reach.
 DENVER_NEAR_MONTHS = 1.0
 DENVER_ITEMS_LEFT_OF_LINE = 3
 
