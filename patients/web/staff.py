@@ -63,10 +63,18 @@ _SEVERITY_RANK = Case(
 )
 
 
+#: A section counts its rows up to this many and then says "more than": an exact count of every
+#: missed dose of a clinic following 100,000 infants takes most of a second (docs/BENCHMARKS.md),
+#: and nobody works through a list that long from its number.
+COUNT_UP_TO = 1000
+
+
 @dataclass(frozen=True)
 class Section:
     rows: list
     total: int
+    #: The section holds more than ``total`` rows; only that many were counted.
+    capped: bool = False
 
     @property
     def more(self) -> int:
@@ -75,8 +83,10 @@ class Section:
 
 def _section(queryset: QuerySet) -> Section:
     rows = list(queryset[:WORKLIST_ROWS])
-    total = len(rows) if len(rows) < WORKLIST_ROWS else queryset.count()
-    return Section(rows, total)
+    if len(rows) < WORKLIST_ROWS:
+        return Section(rows, len(rows))
+    counted = queryset[: COUNT_UP_TO + 1].count()
+    return Section(rows, min(counted, COUNT_UP_TO), capped=counted > COUNT_UP_TO)
 
 
 def _scoped_active_infants(user: m.User) -> QuerySet[m.Infant]:

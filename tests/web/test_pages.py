@@ -237,6 +237,26 @@ def test_infant_page_words_the_chart_alt_text_without_drawing(signed_in, infant_
     assert f'alt="{html.escape(chart["Chart-Alt-Text"])}"' in page
 
 
+def test_a_long_worklist_section_is_counted_only_so_far(signed_in, infant_p1, monkeypatch):
+    from patients.web import staff
+
+    open_alerts = m.Alert.objects.filter(
+        resolved_at__isnull=True, infant__clinic=infant_p1.clinic
+    ).count()
+    assert open_alerts >= 3
+    client = signed_in("staff")
+    monkeypatch.setattr(staff, "WORKLIST_ROWS", 1)
+    monkeypatch.setattr(staff, "COUNT_UP_TO", open_alerts)
+    exact = _text(client.get("/worklist/")).split('id="alerts"')[1].split("</section>")[0]
+    assert f'<span class="count">{open_alerts}</span>' in exact
+    assert f"and {open_alerts - 1} more" in exact
+
+    monkeypatch.setattr(staff, "COUNT_UP_TO", open_alerts - 1)
+    capped = _text(client.get("/worklist/")).split('id="alerts"')[1].split("</section>")[0]
+    assert f'<span class="count">{open_alerts - 1}+</span>' in capped
+    assert f"and more than {open_alerts - 2} more" in capped
+
+
 def test_every_worklist_item_is_one_click_from_its_action(signed_in, infant_p1):
     page = _text(signed_in("staff").get("/worklist/"))
     alert = m.Alert.objects.filter(infant=infant_p1, resolved_at__isnull=True).first()
