@@ -9,6 +9,7 @@ concurrently with that loop, so the check is switched off for as long as the bro
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -21,6 +22,24 @@ CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 # The desktop and the phone the pages are designed for: a laptop screen and a current iPhone.
 VIEWPORTS = {"1280": {"width": 1280, "height": 800}, "390": {"width": 390, "height": 844}}
+
+
+def require_browser() -> None:
+    """Called at the top of each browser test module: skip it where Chromium or Playwright is not
+    installed, except in CI (CI=true), where a missing browser is a failure."""
+    missing = [
+        what
+        for what, present in (
+            (CHROMIUM, os.path.exists(CHROMIUM)),
+            ("the playwright Python package", importlib.util.find_spec("playwright") is not None),
+        )
+        if not present
+    ]
+    if missing:
+        reason = "browser tests need " + " and ".join(missing)
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (CI must not skip them)", pytrace=False)
+        pytest.skip(reason, allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

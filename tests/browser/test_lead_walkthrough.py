@@ -9,8 +9,6 @@ Skipped where Chromium or Playwright is not installed, except in CI (CI=true).
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
 
 import pytest
@@ -20,21 +18,9 @@ from django.utils import timezone
 from patients.services.charts import COHORT_CHARTS
 from patients.services.cohort import generate_cohort
 from patients.services.demo import CLINIC_NAME
-from tests.browser.conftest import CHROMIUM
+from tests.browser.conftest import require_browser
 
-_missing = [
-    what
-    for what, present in (
-        (CHROMIUM, os.path.exists(CHROMIUM)),
-        ("the playwright Python package", importlib.util.find_spec("playwright") is not None),
-    )
-    if not present
-]
-if _missing:
-    _reason = "browser tests need " + " and ".join(_missing)
-    if os.environ.get("CI") == "true":
-        pytest.fail(_reason + " (CI must not skip them)", pytrace=False)
-    pytest.skip(_reason, allow_module_level=True)
+require_browser()
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,8 +10,6 @@ Skipped where Chromium or Playwright is not installed, except in CI (CI=true).
 from __future__ import annotations
 
 import datetime
-import importlib.util
-import os
 
 import pytest
 
@@ -19,21 +17,9 @@ from patients import models as m
 from patients.clinical.regimens import load_shipped_regimens
 from patients.models.treatment import PlannedDoseStatus
 from patients.services.treatment import start_course
-from tests.browser.conftest import CHROMIUM, VIEWPORTS
+from tests.browser.conftest import VIEWPORTS, require_browser
 
-_missing = [
-    what
-    for what, present in (
-        (CHROMIUM, os.path.exists(CHROMIUM)),
-        ("the playwright Python package", importlib.util.find_spec("playwright") is not None),
-    )
-    if not present
-]
-if _missing:
-    _reason = "browser tests need " + " and ".join(_missing)
-    if os.environ.get("CI") == "true":
-        pytest.fail(_reason + " (CI must not skip them)", pytrace=False)
-    pytest.skip(_reason, allow_module_level=True)
+require_browser()
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

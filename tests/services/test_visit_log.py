@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 BORN = datetime.date(2024, 3, 1)
 TODAY = datetime.date(2024, 12, 1)  # 9 months: 275 days
+# Every table a visit entry writes to, with its history where it keeps one.
 TOUCHED = (
     m.Visit,
     m.GrowthMeasurement,

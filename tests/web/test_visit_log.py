@@ -24,27 +24,12 @@ from patients.services.labs import record_lab_result
 from patients.services.records import create_record
 from patients.services.treatment import start_course
 from tests.conftest import f
+from tests.services.test_visit_log import counts
 from tests.web.conftest import DEMO_DAY
 
 pytestmark = pytest.mark.django_db
 
 LABORATORY = "Hospital laboratory (seed 000)"  # the demo clinic keeps this laboratory's ranges
-
-# Every table a visit entry writes to, with its history where it keeps one.
-TOUCHED = (
-    m.Visit,
-    m.GrowthMeasurement,
-    m.GrowthScore,
-    m.LabResult,
-    m.PlannedDose,
-    m.DoseAdministration,
-    m.DenverNormTable,
-    m.DenverAssessment,
-    m.DenverItemResult,
-    m.ImagingStudy,
-    m.ImagingFinding,
-    m.AdverseEvent,
-)
 
 
 def _text(response) -> str:
@@ -53,16 +38,6 @@ def _text(response) -> str:
 
 def _url(infant: m.Infant, page: str = "new") -> str:
     return f"/infants/{infant.pk}/visits/{page}/"
-
-
-def _counts() -> dict[str, tuple[int, int | None]]:
-    return {
-        model.__name__: (
-            model.objects.count(),
-            model.history.count() if hasattr(model, "history") else None,
-        )
-        for model in TOUCHED
-    }
 
 
 @pytest.fixture
@@ -317,7 +292,7 @@ def test_a_refused_visit_shows_inline_errors_keeps_the_values_and_saves_nothing(
     signed_in, infant_p2, dose_today
 ):
     client = signed_in("staff")
-    before = _counts()
+    before = counts()
     data = visit_post(
         dose_today,
         **{
@@ -357,13 +332,13 @@ def test_a_refused_visit_shows_inline_errors_keeps_the_values_and_saves_nothing(
     # The z-scores of what was typed, shown without the script.
     assert "Weight-for-age</span> z +" in page and "implausible: check the value" in page
     # Nothing was saved, not even the parts that were right, and no history was written.
-    assert _counts() == before
+    assert counts() == before
     dose_today.refresh_from_db()
     assert dose_today.status == PlannedDoseStatus.PLANNED
 
 
 def test_form_errors_and_service_errors_show_together(signed_in, infant_p2):
-    before = _counts()
+    before = counts()
     response = signed_in("staff").post(
         _url(infant_p2),
         visit_post(
@@ -380,7 +355,7 @@ def test_form_errors_and_service_errors_show_together(signed_in, infant_p2):
     assert 'id="id_labs-0-unit_error"' in page
     assert 'id="id_adverse-resolved_on_error"' in page
     assert 'name="growth-weight_kg" value="thirteen"' in page
-    assert _counts() == before
+    assert counts() == before
 
 
 @pytest.mark.parametrize(
@@ -393,7 +368,7 @@ def test_form_errors_and_service_errors_show_together(signed_in, infant_p2):
 def test_a_visit_date_that_cannot_be_is_refused_on_its_field(
     signed_in, infant_p2, visit_date, message
 ):
-    before = _counts()
+    before = counts()
     response = signed_in("staff").post(
         _url(infant_p2), visit_post(**{"visit-visit_date": visit_date.isoformat()})
     )
@@ -401,7 +376,7 @@ def test_a_visit_date_that_cannot_be_is_refused_on_its_field(
     page = _text(response)
     assert 'id="id_visit-visit_date_error"' in page and message in page
     assert f'name="visit-visit_date" value="{visit_date.isoformat()}"' in page
-    assert _counts() == before
+    assert counts() == before
 
 
 # --- who may open it --------------------------------------------------------------------------
@@ -413,10 +388,10 @@ def test_guardians_and_other_clinics_get_404(client, signed_in, infant_p2, page)
     assert signed_in("parent2").get(_url(infant_p2, page), query).status_code == 404
     assert signed_in("parent2").post(_url(infant_p2), visit_post()).status_code == 404
     client.force_login(f.member(f.ClinicFactory(name="Clinic 2"), "staff", username="staff-c2"))
-    before = _counts()
+    before = counts()
     assert client.get(_url(infant_p2, page), query).status_code == 404
     assert client.post(_url(infant_p2), visit_post()).status_code == 404
-    assert _counts() == before
+    assert counts() == before
 
 
 def test_anonymous_is_sent_to_sign_in(client, infant_p2):
@@ -428,7 +403,7 @@ def test_anonymous_is_sent_to_sign_in(client, infant_p2):
 
 
 def test_growth_preview_returns_the_cores_z_scores_and_saves_nothing(signed_in, infant_p2):
-    before = _counts()
+    before = counts()
     response = signed_in("staff").get(
         _url(infant_p2, "growth-preview"),
         {
@@ -459,7 +434,7 @@ def test_growth_preview_returns_the_cores_z_scores_and_saves_nothing(signed_in, 
         assert row["z"] == expected[indicator].z
         assert row["centile"] == expected[indicator].centile
     assert body["age_days"] == 1370
-    assert _counts() == before
+    assert counts() == before
 
 
 def test_growth_preview_on_admission_matches_the_case_report(signed_in, infant_p2):
