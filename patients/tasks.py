@@ -1,7 +1,7 @@
 """Celery tasks: thin wrappers that pass ids to patients.services.dispatch.
 
-Beat ticks `dispatch_tick` every minute (settings.CELERY_BEAT_SCHEDULE, UTC, expiring before the
-next tick so a backlog of ticks never piles up). The tick claims due rows in the database and fans
+Beat ticks `dispatch_tick` every 10 seconds (settings.CELERY_BEAT_SCHEDULE, UTC, expiring before
+the next tick so a backlog of ticks never piles up). The tick claims due rows in the database and fans
 them out as `send_messages` tasks of a few dozen rows each; nothing is ever parked in the broker
 for later, so a lost broker loses at most work in flight, which the reaper returns to the table.
 Arguments are row ids only: no patient data passes through Redis.
@@ -27,8 +27,11 @@ from django.utils import timezone
 
 from patients.services import dispatch
 
-#: Rows one tick may claim; the rest wait for the next minute rather than flood the queue.
+#: Rows one tick may claim before it hands over to a follow-up tick (see `dispatch_tick`).
 TICK_LIMIT = 5000
+#: How long a queued tick stays worth running. Beat ticks every 10 s (settings), so a tick that
+#: waited longer than that in the queue is already replaced by a newer one.
+TICK_EXPIRES = 9
 #: Most rows in one send task: enough to spread the task overhead thin, few enough that a task
 #: redelivered after a lost worker, or retried during an outage, holds little back.
 SEND_BATCH = 50
@@ -50,7 +53,16 @@ def fan_out(ids: list) -> list[list[str]]:
 
 @shared_task(ignore_result=True)
 def dispatch_tick(limit: int | None = None) -> int:
-    """Claim due rows and queue them as send batches; how many rows were queued."""
+    """Claim due rows and queue them as send batches; how many rows were queued.
+
+    Beat's tick (no `limit`) that claims `TICK_LIMIT` rows queues a follow-up tick at once, behind
+    the send batches it just published: a backlog (50,000 evening reminders falling due at 19:00)
+    then drains at the workers' pace instead of 5,000 rows per beat interval, while the broker
+    never holds much more than one tick's worth of batches, because the follow-up is only taken
+    from the queue once the workers have reached it. A tick given an explicit limit does exactly
+    that much.
+    """
+    follow_up = limit is None
     limit = limit or TICK_LIMIT
     queued = 0
     # Claim and publish batch by batch: if this worker dies, at most one claimed batch is left
@@ -65,6 +77,8 @@ def dispatch_tick(limit: int | None = None) -> int:
             queued += len(ids)
             if len(ids) < dispatch.CLAIM_BATCH:
                 break
+        if follow_up and queued >= limit:
+            dispatch_tick.apply_async(expires=TICK_EXPIRES, producer=producer)
     return queued
 
 

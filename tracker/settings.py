@@ -9,7 +9,6 @@ import datetime
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from csp import constants as csp_source
 from django.core.exceptions import ImproperlyConfigured
 
@@ -113,6 +112,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # No JIT compilation: it pays off for long analytical scans, while this workload's statements
+    # are short and indexed. At 100,000 infants it was 136 ms of the missed-dose job's 194 ms for
+    # a query that found no row (docs/BENCHMARKS.md, "Queries at 100,000 infants").
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "patients.User"
@@ -185,11 +190,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {  # UTC intervals; beat only ticks, the rows are the schedule
     "reminders-dispatch": {
         "task": "patients.tasks.dispatch_tick",
-        # At second 0 of every minute, not 60 s after beat happened to start: reminders fall due on
-        # whole minutes (a guardian's chosen time), so the tick that claims them comes as they fall
-        # due instead of up to a minute later.
-        "schedule": crontab(),
-        "options": {"expires": 50},
+        # Every 10 s: a reminder is claimed at most 10 s after it falls due, whichever second beat
+        # started on. An idle tick is one index probe (`message_due_pending`); a tick that finds
+        # a backlog queues its own follow-up (patients/tasks.py), so the interval bounds only the
+        # wait before the first claim. Expires before the next tick (patients.tasks.TICK_EXPIRES).
+        "schedule": 10.0,
+        "options": {"expires": 9},
     },
     "reminders-reap": {
         "task": "patients.tasks.reap_stuck_messages",

@@ -10,7 +10,6 @@ import datetime
 import threading
 
 import pytest
-from celery.schedules import crontab
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -338,9 +337,11 @@ def test_celery_tasks_and_schedule_are_wired_for_the_pipeline(settings):
         assert not getattr(task, "autoretry_for", ())
     schedule = {e["task"]: e for e in settings.CELERY_BEAT_SCHEDULE.values()}
     tick = schedule["patients.tasks.dispatch_tick"]
-    # Every minute at second 0, when reminders chosen for a whole minute fall due.
-    assert tick["options"]["expires"] < 60
-    assert tick["schedule"] == crontab(minute="*")
+    # Often enough that a reminder is claimed within seconds of falling due; a queued tick
+    # expires before the next one comes.
+    assert tick["schedule"] <= 10
+    assert tick["options"]["expires"] < tick["schedule"]
+    assert tick["options"]["expires"] == tasks.TICK_EXPIRES
     assert "patients.tasks.reap_stuck_messages" in schedule
     assert settings.CELERY_TIMEZONE == "UTC" and settings.CELERY_ENABLE_UTC
     assert not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False)

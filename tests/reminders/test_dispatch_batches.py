@@ -268,6 +268,57 @@ def test_fan_out_spreads_small_claims_and_caps_large_ones(claimed, sizes):
     assert [i for batch in batches for i in batch] == [str(i) for i in ids]
 
 
+@pytest.fixture
+def published(monkeypatch):
+    """What a tick publishes, recorded instead of sent to the broker."""
+    import contextlib
+
+    record = {"batches": [], "ticks": []}
+    monkeypatch.setattr(
+        tasks.send_messages.app, "producer_or_acquire", lambda: contextlib.nullcontext()
+    )
+    monkeypatch.setattr(
+        tasks.send_messages,
+        "apply_async",
+        lambda args, **options: record["batches"].append(args[0]),
+    )
+    monkeypatch.setattr(
+        tasks.dispatch_tick, "apply_async", lambda *args, **options: record["ticks"].append(options)
+    )
+    return record
+
+
+def test_a_tick_that_claims_its_limit_queues_the_next_tick_at_once(
+    make_messages, published, monkeypatch
+):
+    monkeypatch.setattr(tasks, "TICK_LIMIT", 10)
+    monkeypatch.setattr(dispatch, "CLAIM_BATCH", 4)
+    ids = make_messages(25, due_at=timezone.now() - MINUTE)
+
+    assert tasks.dispatch_tick() == 10
+    # The follow-up is queued behind the batches just published, and expires like beat's ticks.
+    assert published["ticks"] == [{"expires": tasks.TICK_EXPIRES, "producer": None}]
+    assert sum(len(batch) for batch in published["batches"]) == 10
+
+    assert tasks.dispatch_tick() == 10
+    assert len(published["ticks"]) == 2
+    # The last five are fewer than the limit: the backlog is gone and no tick follows.
+    assert tasks.dispatch_tick() == 5
+    assert len(published["ticks"]) == 2
+    queued = [i for batch in published["batches"] for i in batch]
+    assert sorted(queued) == sorted(str(i) for i in ids)
+
+
+def test_a_tick_given_a_limit_claims_that_much_and_queues_no_follow_up(
+    make_messages, published, monkeypatch
+):
+    monkeypatch.setattr(dispatch, "CLAIM_BATCH", 4)
+    make_messages(12, due_at=timezone.now() - MINUTE)
+
+    assert tasks.dispatch_tick(6) == 6
+    assert published["ticks"] == []
+
+
 # -- the real pipeline ---------------------------------------------------------------------------
 
 

@@ -77,19 +77,31 @@ def mark_missed_doses(*, now: datetime.datetime) -> int:
     ended = Q()
     for zone, today in days.items():
         ended |= Q(course__infant__clinic__time_zone=zone, due_on__lt=today)
-    candidates = list(
+    # First the doses still planned after the latest clinic day, by the (status, due_on) index
+    # alone: normally a handful. Asked in one statement with the clinic and infant conditions, the
+    # planner expects every planned dose to match (status and date are correlated) and joins all
+    # courses and infants to find them (194 ms for no row at 100,000 infants).
+    due = list(
         PlannedDose.objects.active()
-        .filter(
-            ended,
-            status=PlannedDoseStatus.PLANNED,
-            course__voided_at__isnull=True,
-            # Doses of a child who died or moved away are not "missed" by anyone; staff close
-            # those courses, and neither the worklist nor the family should hear of them.
-            course__infant__voided_at__isnull=True,
-            course__infant__follow_up_status=FollowUpStatus.ACTIVE,
-        )
+        .filter(status=PlannedDoseStatus.PLANNED, due_on__lt=max(days.values()))
+        .order_by()
         .values_list("pk", flat=True)
     )
+    candidates = []
+    for start in range(0, len(due), _BATCH):
+        candidates += (
+            PlannedDose.objects.filter(
+                ended,
+                pk__in=due[start : start + _BATCH],
+                course__voided_at__isnull=True,
+                # Doses of a child who died or moved away are not "missed" by anyone; staff close
+                # those courses, and neither the worklist nor the family should hear of them.
+                course__infant__voided_at__isnull=True,
+                course__infant__follow_up_status=FollowUpStatus.ACTIVE,
+            )
+            .order_by()
+            .values_list("pk", flat=True)
+        )
     marked = 0
     for start in range(0, len(candidates), _BATCH):
         marked += _mark_batch(candidates[start : start + _BATCH], now=now, days=days)
