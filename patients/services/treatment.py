@@ -10,6 +10,8 @@ what lies on or after its date: earlier rows are never touched, later pending ro
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -28,9 +30,10 @@ from patients.models.treatment import (
     PlannedDoseStatus,
     Route,
 )
-from patients.services.alerts import refresh_alerts_after_commit
+from patients.services.alerts import refresh_alerts, refresh_alerts_after_commit
+from patients.services.bulk import insert_values, insert_with_history
 from patients.services.records import create_record, save_record
-from patients.services.reminders import replan_after_change
+from patients.services.reminders import plan_reminders_for, replan_after_change
 
 
 def clinic_closures(clinic: m.Clinic) -> engine.ClinicClosures:
@@ -84,24 +87,28 @@ def plan_for(
 
 
 def _rows(course: m.TreatmentCourse, doses, *, version: int) -> list[m.PlannedDose]:
+    return [m.PlannedDose(course=course, **values) for values in _row_values(doses, version=version)]
+
+
+def _row_values(doses, *, version: int) -> list[dict]:
+    """The planned-dose rows of a plan's doses as {attname: value}, without the course."""
     return [
-        m.PlannedDose(
-            course=course,
-            number=dose.sequence,
-            phase_number=dose.phase_number,
-            phase_name=dose.phase_name,
-            number_in_phase=dose.sequence_in_phase,
-            due_on=dose.date,
-            original_due_on=dose.original_date,
-            dose=dose.dose,
-            dose_unit=str(dose.unit),
-            route=str(dose.route),
-            at_home=dose.given_at_home,
-            status=PlannedDoseStatus.MISSED
+        {
+            "number": dose.sequence,
+            "phase_number": dose.phase_number,
+            "phase_name": dose.phase_name,
+            "number_in_phase": dose.sequence_in_phase,
+            "due_on": dose.date,
+            "original_due_on": dose.original_date,
+            "dose": dose.dose,
+            "dose_unit": str(dose.unit),
+            "route": str(dose.route),
+            "at_home": dose.given_at_home,
+            "status": PlannedDoseStatus.MISSED
             if dose.status == engine.DoseStatus.MISSED
             else PlannedDoseStatus.PLANNED,
-            plan_version=version,
-        )
+            "plan_version": version,
+        }
         for dose in doses
     ]
 
@@ -181,6 +188,158 @@ def start_course(
     _sync_review_tasks(course, plan, actor=actor)
     _follow_after_commit(infant)
     return course
+
+
+@dataclass(frozen=True)
+class CourseStart:
+    """One course for `start_courses`: what `start_course` takes for one infant."""
+
+    infant: m.Infant
+    regimen: engine.Regimen
+    started_on: datetime.date
+    indication: str = ""
+
+
+@transaction.atomic
+def start_courses(
+    starts: Sequence[CourseStart],
+    *,
+    actor: m.User | None,
+    today: datetime.date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[m.TreatmentCourse]:
+    """Start many courses together: a clinic bringing its cohort into the tracker, or a regimen
+    rolled out to a list of infants. All or nothing: an infant that cannot start refuses the whole
+    batch, named in the error, and nothing is written.
+
+    Each course gets what `start_course` gives it (the course, every planned dose, its review
+    tasks, history rows by `actor`, the guardians' reminders, and the alerts refreshed after the
+    commit), but a plan is worked out once per regimen, start date and clinic calendar, rows are
+    written in a few streams (services.bulk), and the reminders of all the infants are planned
+    in one pass (reminders.plan_reminders_for). One course at a time costs about sixty queries
+    and 150 ms at 10,000 infants; this costs a few statements per thousand courses.
+    """
+    today = today or timezone.localdate()
+    now = timezone.now()
+    infants = m.Infant.objects.select_related("clinic").in_bulk([s.infant.pk for s in starts])
+    voided = [str(infants[s.infant.pk]) for s in starts if infants[s.infant.pk].is_voided]
+    if voided:
+        raise ValidationError(
+            "These infants' records were voided; no course can start on them: "
+            + "; ".join(voided)
+            + "."
+        )
+    closures = _closures_of({infant.clinic_id for infant in infants.values()})
+    regimens: dict[int, tuple[engine.Regimen, dict]] = {}
+    plans: dict[tuple, engine.CoursePlan] = {}
+    checked: set[tuple] = set()
+    dose_values: dict[tuple, list[dict]] = {}
+    courses, doses, tasks = [], [], []
+    for start in starts:
+        infant = infants[start.infant.pk]
+        if id(start.regimen) not in regimens:
+            # A course is planned from its stored copy of the regimen, as `plan_for` reads it.
+            data = engine.regimen_to_data(start.regimen)
+            regimens[id(start.regimen)] = (engine.parse_regimen(data, where="regimen"), data)
+        regimen, data = regimens[id(start.regimen)]
+        first_phase = regimen.phases[0]
+        horizon = default_horizon(start.started_on, today)
+        course = m.TreatmentCourse(
+            infant=infant,
+            drug=regimen.drug,
+            route=str(first_phase.route),
+            dose=first_phase.dose,
+            dose_unit=str(first_phase.unit),
+            regimen_name=regimen.name,
+            regimen_key=regimen.key,
+            regimen_version=regimen.version,
+            regimen_source=regimen.source[:300],
+            regimen=data,
+            indication=start.indication,
+            started_on=start.started_on,
+            planned_until=horizon,
+            prescribed_by=actor,
+        )
+        group = (id(start.regimen), start.started_on, infant.clinic_id, start.indication)
+        if group not in checked:
+            # Every field but the infant is the same within a group, so the full validation
+            # (which looks each foreign key up) runs once per group; the infant's own rule (no
+            # course before birth) runs for every course.
+            course.full_clean()
+            checked.add(group)
+        else:
+            course.clean()
+        key = (id(start.regimen), start.started_on, infant.clinic_id, horizon)
+        if key not in plans:
+            try:
+                plans[key] = engine.preview_course(
+                    regimen,
+                    start.started_on,
+                    closures=closures[infant.clinic_id],
+                    horizon=horizon,
+                    events=[],
+                )
+            except engine.PlanningError as error:
+                raise ValidationError(str(error)) from None
+        plan = plans[key]
+        courses.append(course)
+        if key not in dose_values:
+            dose_values[key] = _row_values(plan.doses, version=1)
+        doses += [{**row, "course_id": course.pk} for row in dose_values[key]]
+        tasks += [
+            m.ReviewTask(
+                course=course,
+                phase_number=p.phase_number,
+                phase_name=p.phase_name,
+                due_on=p.date,
+                question=p.question,
+            )
+            for p in plan.review_points
+        ]
+        if progress is not None:
+            progress(1)
+    reason = f"started with {len(courses)} courses together"
+    insert_with_history(m.TreatmentCourse, courses, now=now, change_reason=reason, user=actor)
+    insert_values(
+        m.PlannedDose, doses, now=now, history=True, change_reason=reason, user=actor
+    )
+    insert_with_history(m.ReviewTask, tasks, now=now, change_reason=reason, user=actor)
+    # In the same transaction: the courses and their reminders are committed together.
+    plan_reminders_for(list(infants), now=now)
+    _refresh_alerts_after_commit(list(infants))
+    return courses
+
+
+def _closures_of(clinic_ids: set) -> dict:
+    """`clinic_closures` of several clinics, in two queries."""
+    weekdays: dict = {pk: set() for pk in clinic_ids}
+    dates: dict = {pk: set() for pk in clinic_ids}
+    for clinic_id, weekday in m.ClinicWeeklyClosure.objects.filter(
+        clinic_id__in=clinic_ids
+    ).values_list("clinic_id", "weekday"):
+        weekdays[clinic_id].add(weekday)
+    for clinic_id, date in m.ClinicHoliday.objects.filter(clinic_id__in=clinic_ids).values_list(
+        "clinic_id", "date"
+    ):
+        dates[clinic_id].add(date)
+    return {
+        pk: engine.ClinicClosures(weekdays=frozenset(weekdays[pk]), dates=frozenset(dates[pk]))
+        for pk in clinic_ids
+    }
+
+
+def _refresh_alerts_after_commit(infant_ids: list) -> None:
+    """The alert rules read the courses (a first B12 dose opens the potassium window); once the
+    batch is committed, each infant's alerts are refreshed, one infant at a time as the periodic
+    pass does. `robust`: the courses have committed, and a rule failing for one infant is logged
+    and repaired by the next periodic pass rather than hiding the rest."""
+
+    def refresh() -> None:
+        now = timezone.now()
+        for infant in m.Infant.objects.filter(pk__in=infant_ids).select_related("clinic"):
+            refresh_alerts(infant, now=now)
+
+    transaction.on_commit(refresh, robust=True)
 
 
 @transaction.atomic

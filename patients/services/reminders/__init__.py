@@ -12,6 +12,7 @@ from patients.services.reminders.loop import (
 from patients.services.reminders.planning import (
     PlanResult,
     plan_reminders,
+    plan_reminders_for,
     record_reminder_consent,
     replan_after_change,
     update_reminder_preferences,
@@ -25,6 +26,7 @@ __all__ = [
     "messages_for_infant",
     "missed_doses_worklist",
     "plan_reminders",
+    "plan_reminders_for",
     "record_reminder_consent",
     "replan_after_change",
     "update_reminder_preferences",

@@ -1,0 +1,191 @@
+"""Starting many courses together (`start_courses`): the same rows as one course at a time, in a
+number of statements that does not grow with the batch, and all or nothing."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from patients import models as m
+from patients.clinical.regimens import load_shipped_regimens
+from patients.services import treatment
+from patients.services.treatment import CourseStart, start_course, start_courses
+from tests.factories import InfantFactory, UserFactory
+from tests.reminders import guardian_of
+
+pytestmark = pytest.mark.django_db
+
+REGIMEN = "seed-000-patient-2"  # daily, then every other day, then monthly
+
+
+@pytest.fixture
+def regimen():
+    return load_shipped_regimens()[REGIMEN]
+
+
+@pytest.fixture
+def actor():
+    return UserFactory(username="nurse")
+
+
+def followed_infant(clinic, n: int, *, email: bool) -> m.Infant:
+    today = timezone.localdate()
+    infant = InfantFactory(
+        clinic=clinic, birth_date=today - datetime.timedelta(days=200), record_number=f"R{n}"
+    )
+    guardian_of(infant, phone=f"+9053200000{n:02d}", email=f"parent{n}@example.org" if email else "")
+    return infant
+
+
+def course_rows(infant: m.Infant) -> dict:
+    """What a course start wrote for the infant, without ids (slot keys hold the course id)."""
+    course = m.TreatmentCourse.objects.get(infant=infant)
+    return {
+        "course": (
+            course.drug,
+            course.route,
+            course.dose,
+            course.dose_unit,
+            course.regimen_key,
+            course.regimen_version,
+            course.regimen,
+            course.started_on,
+            course.planned_until,
+            course.prescribed_by_id,
+        ),
+        "doses": list(
+            course.planned_doses.order_by("number").values_list(
+                "number",
+                "phase_number",
+                "phase_name",
+                "number_in_phase",
+                "due_on",
+                "dose",
+                "dose_unit",
+                "route",
+                "at_home",
+                "status",
+                "plan_version",
+            )
+        ),
+        "reviews": list(
+            course.review_tasks.order_by("due_on").values_list("phase_number", "due_on", "question")
+        ),
+        "reminders": list(
+            m.PlannedMessage.objects.filter(infant=infant)
+            .order_by("due_at", "kind", "channel")
+            .values_list("kind", "channel", "due_at", "event_on", "status", "planned_dose__number")
+        ),
+    }
+
+
+def table_counts() -> dict[str, int]:
+    models = (m.TreatmentCourse, m.PlannedDose, m.ReviewTask, m.PlannedMessage)
+    counts = {model.__name__: model.objects.count() for model in models}
+    counts |= {f"{model.__name__} history": model.history.count() for model in models[:3]}
+    return counts
+
+
+def test_courses_started_together_are_those_started_one_at_a_time(
+    clinic, regimen, actor, django_capture_on_commit_callbacks
+):
+    started_on = timezone.localdate() + datetime.timedelta(days=1)
+    alone = [followed_infant(clinic, n, email=n % 2 == 0) for n in range(2)]
+    together = [followed_infant(clinic, n, email=n % 2 == 0) for n in range(2, 4)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for infant in alone:
+            start_course(infant=infant, actor=actor, regimen=regimen, started_on=started_on)
+    with django_capture_on_commit_callbacks(execute=True):
+        courses = start_courses(
+            [CourseStart(infant, regimen, started_on) for infant in together], actor=actor
+        )
+
+    assert [c.infant_id for c in courses] == [i.pk for i in together]
+    for one, batch in zip(alone, together, strict=True):
+        expected, got = course_rows(one), course_rows(batch)
+        assert got == expected
+        assert len(got["doses"]) > 30 and len(got["reminders"]) > 60
+    # History says who started them, for every row.
+    for model in (m.TreatmentCourse, m.PlannedDose, m.ReviewTask):
+        rows = model.history.filter(history_type="+")
+        assert rows.count() == 2 * model.objects.filter(**_of(model, together)).count()
+        assert set(rows.values_list("history_user", flat=True)) <= {actor.pk}
+    assert m.PlannedDose.history.filter(history_user=actor).count() > 60
+
+
+def _of(model, infants) -> dict:
+    return {"infant__in": infants} if model is m.TreatmentCourse else {"course__infant__in": infants}
+
+
+def test_the_statements_do_not_grow_with_the_number_of_courses(
+    clinic, regimen, actor, django_capture_on_commit_callbacks
+):
+    started_on = timezone.localdate() + datetime.timedelta(days=1)
+    small = [followed_infant(clinic, n, email=True) for n in range(2)]
+    large = [followed_infant(clinic, n, email=True) for n in range(2, 8)]
+
+    counts = []
+    for infants in (small, large):
+        # The alert refresh after the commit is one infant at a time (the periodic pass's work);
+        # the planning itself is what must not grow.
+        with django_capture_on_commit_callbacks(execute=False), CaptureQueriesContext(
+            connection
+        ) as queries:
+            start_courses([CourseStart(i, regimen, started_on) for i in infants], actor=actor)
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+    assert m.PlannedMessage.objects.filter(infant__in=large).count() > 6 * 60
+
+
+def test_a_voided_infant_refuses_the_whole_batch_and_nothing_is_written(clinic, regimen, actor):
+    started_on = timezone.localdate() + datetime.timedelta(days=1)
+    infants = [followed_infant(clinic, n, email=False) for n in range(3)]
+    m.Infant.objects.filter(pk=infants[1].pk).update(
+        voided_at=timezone.now(), voided_by=actor, void_reason="entered twice"
+    )
+    before = table_counts()
+
+    with pytest.raises(ValidationError, match="R1"):
+        start_courses([CourseStart(i, regimen, started_on) for i in infants], actor=actor)
+
+    assert table_counts() == before
+
+
+def test_a_course_before_an_infants_birth_refuses_the_whole_batch(clinic, regimen, actor):
+    started_on = timezone.localdate() + datetime.timedelta(days=1)
+    infants = [followed_infant(clinic, n, email=False) for n in range(2)]
+    unborn = InfantFactory(clinic=clinic, birth_date=started_on + datetime.timedelta(days=3))
+    before = table_counts()
+
+    with pytest.raises(ValidationError) as error:
+        start_courses(
+            [CourseStart(i, regimen, started_on) for i in [*infants, unborn]], actor=actor
+        )
+
+    assert "started_on" in error.value.message_dict
+    assert table_counts() == before
+
+
+def test_each_infants_alerts_are_refreshed_once_the_batch_commits(
+    clinic, regimen, actor, monkeypatch, django_capture_on_commit_callbacks
+):
+    started_on = timezone.localdate() + datetime.timedelta(days=1)
+    infants = [followed_infant(clinic, n, email=False) for n in range(3)]
+    refreshed = []
+    monkeypatch.setattr(
+        treatment, "refresh_alerts", lambda infant, now: refreshed.append(infant.pk)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        start_courses([CourseStart(i, regimen, started_on) for i in infants], actor=actor)
+        assert refreshed == []  # not before the commit
+
+    assert len(callbacks) == 1
+    assert sorted(refreshed) == sorted(i.pk for i in infants)
