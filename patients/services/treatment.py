@@ -87,7 +87,9 @@ def plan_for(
 
 
 def _rows(course: m.TreatmentCourse, doses, *, version: int) -> list[m.PlannedDose]:
-    return [m.PlannedDose(course=course, **values) for values in _row_values(doses, version=version)]
+    return [
+        m.PlannedDose(course=course, **values) for values in _row_values(doses, version=version)
+    ]
 
 
 def _row_values(doses, *, version: int) -> list[dict]:
@@ -300,9 +302,7 @@ def start_courses(
             progress(1)
     reason = f"started with {len(courses)} courses together"
     insert_with_history(m.TreatmentCourse, courses, now=now, change_reason=reason, user=actor)
-    insert_values(
-        m.PlannedDose, doses, now=now, history=True, change_reason=reason, user=actor
-    )
+    insert_values(m.PlannedDose, doses, now=now, history=True, change_reason=reason, user=actor)
     insert_with_history(m.ReviewTask, tasks, now=now, change_reason=reason, user=actor)
     # In the same transaction: the courses and their reminders are committed together.
     plan_reminders_for(list(infants), now=now)

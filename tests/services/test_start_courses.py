@@ -38,7 +38,9 @@ def followed_infant(clinic, n: int, *, email: bool) -> m.Infant:
     infant = InfantFactory(
         clinic=clinic, birth_date=today - datetime.timedelta(days=200), record_number=f"R{n}"
     )
-    guardian_of(infant, phone=f"+9053200000{n:02d}", email=f"parent{n}@example.org" if email else "")
+    guardian_of(
+        infant, phone=f"+9053200000{n:02d}", email=f"parent{n}@example.org" if email else ""
+    )
     return infant
 
 
@@ -120,7 +122,9 @@ def test_courses_started_together_are_those_started_one_at_a_time(
 
 
 def _of(model, infants) -> dict:
-    return {"infant__in": infants} if model is m.TreatmentCourse else {"course__infant__in": infants}
+    return (
+        {"infant__in": infants} if model is m.TreatmentCourse else {"course__infant__in": infants}
+    )
 
 
 def test_the_statements_do_not_grow_with_the_number_of_courses(
@@ -134,9 +138,10 @@ def test_the_statements_do_not_grow_with_the_number_of_courses(
     for infants in (small, large):
         # The alert refresh after the commit is one infant at a time (the periodic pass's work);
         # the planning itself is what must not grow.
-        with django_capture_on_commit_callbacks(execute=False), CaptureQueriesContext(
-            connection
-        ) as queries:
+        with (
+            django_capture_on_commit_callbacks(execute=False),
+            CaptureQueriesContext(connection) as queries,
+        ):
             start_courses([CourseStart(i, regimen, started_on) for i in infants], actor=actor)
         counts.append(len(queries))
 

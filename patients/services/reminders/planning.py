@@ -368,9 +368,7 @@ def plan_reminders_for(
     # A child no longer in follow-up here (deceased, transferred, voided) gets no reminder and no
     # "new plan": the re-plan only cancels what was pending.
     followed = [
-        i.pk
-        for i in infants
-        if i.voided_at is None and i.follow_up_status == FollowUpStatus.ACTIVE
+        i.pk for i in infants if i.voided_at is None and i.follow_up_status == FollowUpStatus.ACTIVE
     ]
     guardians = reminder_guardians_of(followed, now=now) if followed else {}
     earliest = _earliest_day([g for gs in guardians.values() for g in gs], now=now)
