@@ -6,12 +6,13 @@ from the scoped selectors, so a record outside the caller's scope answers 404 wh
 
 from __future__ import annotations
 
+import uuid
 from functools import cached_property
 
 from rest_framework.permissions import BasePermission
 
 from patients.models import Guardian, Role, User
-from patients.selectors import guardian_of
+from patients.selectors import CLINICAL_ROLES, guardian_of
 
 # Role names as the views declare them.
 CLINICAL = "clinical"  # staff or lead of at least one clinic
@@ -27,14 +28,33 @@ class CallerRoles:
         self.user = user
 
     @cached_property
+    def _memberships(self) -> tuple[tuple[str, uuid.UUID], ...]:
+        """The active memberships as (role, clinic id). Unordered: the model's ordering by clinic
+        would join the clinic table for nothing."""
+        if not self.user.is_authenticated:
+            return ()
+        return tuple(
+            self.user.memberships.filter(is_active=True).order_by().values_list("role", "clinic_id")
+        )
+
+    @cached_property
     def _membership_roles(self) -> frozenset[str]:
         if not self.user.is_authenticated:
             return frozenset()
         if self.user.is_superuser:
             return frozenset(Role.values)
-        return frozenset(
-            self.user.memberships.filter(is_active=True).values_list("role", flat=True)
-        )
+        return frozenset(role for role, _ in self._memberships)
+
+    @cached_property
+    def clinical_clinic_ids(self) -> list[uuid.UUID] | None:
+        """The clinics ``clinics_for`` gives the caller (staff or lead, active), read with the
+        roles, for the access log's clinic column; None for a superuser, whose clinics are every
+        clinic and are not read here. It grants nothing: rows still come from the scopes."""
+        if not self.user.is_authenticated:
+            return []
+        if self.user.is_superuser:
+            return None
+        return [clinic for role, clinic in self._memberships if role in CLINICAL_ROLES]
 
     @cached_property
     def guardian(self) -> Guardian | None:

@@ -9,6 +9,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 
+from patients.api.metadata import DescribedMetadata
 from patients.api.serializers.base import DescribedFieldsMixin
 
 
@@ -29,6 +30,7 @@ class ObtainTokenView(ObtainAuthToken):
     parser_classes = (JSONParser,)
     permission_classes = (AllowAny,)
     authentication_classes = ()
+    metadata_class = DescribedMetadata
 
     @extend_schema(
         request=TokenRequestSerializer,

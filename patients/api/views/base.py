@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -17,7 +18,8 @@ from rest_framework.response import Response
 
 from patients.api import scopes
 from patients.api.exceptions import validation_detail
-from patients.api.permissions import CLINICAL, LEAD, HasRole
+from patients.api.metadata import DescribedMetadata
+from patients.api.permissions import CLINICAL, LEAD, HasRole, caller_roles
 from patients.api.serializers.audit import HistoryEntrySerializer
 from patients.api.serializers.base import VoidSerializer
 from patients.models import AccessAction, Infant, User
@@ -31,6 +33,7 @@ class ApiViewSet(viewsets.GenericViewSet):
     lookup_value_converter = "uuid"
     permission_classes = [IsAuthenticated, HasRole]
     http_method_names = ["get", "post", "patch", "head", "options"]
+    metadata_class = DescribedMetadata
 
     model: ClassVar[type[Model]]
     #: The rows the caller may reach, voided included (patients.api.scopes).
@@ -58,6 +61,16 @@ class ApiViewSet(viewsets.GenericViewSet):
         row = get_object_or_404(self.get_queryset(), pk=self.kwargs[self.lookup_field])
         self.check_object_permissions(self.request, row)
         return row
+
+
+def _reader_clinics(request: Request, infant: Infant | None) -> list[uuid.UUID] | None:
+    """The reader's clinics for the access log, when the row needs them (no infant to take the
+    clinic from). They come with the caller's roles, which the role check of a clinical endpoint
+    has read already, so the log does not ask ``clinics_for`` again; on a guardian's endpoint
+    they cost the one query the log would have made."""
+    if infant is not None:
+        return None
+    return caller_roles(request).clinical_clinic_ids
 
 
 class AuditedReadMixin:
@@ -103,11 +116,13 @@ class AuditedReadMixin:
         page = view.paginate_queryset(queryset)
         data = view.get_serializer(page, many=True).data
         response = view.get_paginated_response(data)
+        infant = self.listed_infant(request)
         log_access(
             request,
             action=AccessAction.LIST,
             resource=view.model,
-            infant=self.listed_infant(request),
+            infant=infant,
+            reader_clinics=_reader_clinics(request, infant),
         )
         return response
 
@@ -115,12 +130,14 @@ class AuditedReadMixin:
         view: Any = self
         row = view.get_object()
         data = view.get_serializer(row).data
+        infant = self.infant_of(row)
         log_access(
             request,
             action=AccessAction.READ,
             resource=view.model,
-            infant=self.infant_of(row),
+            infant=infant,
             object_id=row.pk,
+            reader_clinics=_reader_clinics(request, infant),
         )
         return Response(data)
 
@@ -175,5 +192,6 @@ class HistoryMixin:
             resource=view.model,
             infant=infant,
             object_id=row.pk,
+            reader_clinics=_reader_clinics(request, infant),
         )
         return response
