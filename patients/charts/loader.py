@@ -1,10 +1,11 @@
 """Reading the record into the charts' data classes; the only chart module that touches models.
 
 Callers pass an infant (or a set of clinics) already checked against the viewer's scope
-(``patients.services.charts``); nothing here widens it. Interpretations are taken from the
-clinical core at read time (z-scores, milestone timing, lab flags where none is stored), so rows
-written in bulk without them (synthetic cohorts) chart the same way as rows entered one by one.
-Voided rows are left out everywhere.
+(``patients.services.charts``); nothing here widens it. Interpretations stored with a row are
+read (growth z-scores, lab flags); where none is stored, or one no longer fits the row, they are
+taken from the clinical core at read time (as are milestone timings, which are never stored), so
+rows written in bulk without them (synthetic cohorts) chart the same way as rows entered one by
+one. Voided rows are left out everywhere.
 
 Query counts are constant in the length of the record: one query per kind of row for an infant,
 and one per kind of row for a whole cohort (the infants' ids go in as a subquery, never as a list).
@@ -14,10 +15,12 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import Max, Q, QuerySet
 
@@ -110,12 +113,60 @@ def milestone_windows(
 
 # --- Growth ---------------------------------------------------------------------------------------
 
+#: The indicators the growth charts draw, in the clinical core's words (weight-for-height, scored
+#: from two years of age, has no chart of its own).
+GROWTH_CHART_INDICATORS = ("wfa", "lfa", "hcfa", "wfl")
+
+# The scores the growth service stored against the same tables the charts' curves are drawn from:
+# WHO 2006 at the library and wrapper version running now. A row of an older version is not
+# read; its measurement is scored afresh, as the chart would have scored it.
+_WHO_SCORES = m.GrowthScore.objects.filter(
+    reference_name=core_growth.WHO_2006.name, reference_version=core_growth.WHO_2006.version
+).order_by()
+
+
+class _StoredScore(NamedTuple):
+    """What a chart reads of a stored score (``GrowthScore``)."""
+
+    indicator: str
+    status: str
+    age_days: int
+    corrected_age_used: bool
+    z: Decimal | None
+    computed_at: datetime.datetime
+
 
 def growth_data(infant: m.Infant, indicator: str) -> GrowthChartData:
-    wanted = core_growth.Indicator(indicator)
-    scoring = infant.sex in ("male", "female")
-    points = []
+    """One growth chart's data (see :func:`growth_charts_data`)."""
+    return growth_charts_data(infant, (indicator,))[indicator]
+
+
+def growth_charts_data(
+    infant: m.Infant, indicators: Iterable[str] = GROWTH_CHART_INDICATORS
+) -> dict[str, GrowthChartData]:
+    """The data of several growth charts from one read of the measurements and their scores.
+
+    Each point's z-score is the one the growth service stored when the measurement was recorded.
+    A measurement without a usable stored score for an indicator (rows written in bulk without
+    scores, such as synthetic cohorts; rows scored by an older WHO version; a record changed
+    since it was scored, see :func:`_stored_score_holds`) is scored here by the clinical core,
+    so every chart shows what the core says of the measurement as it stands. Three queries
+    whatever the number of measurements: the measurements, their scores, and whether the infant's
+    sex was ever corrected.
+    """
+    wanted = [core_growth.Indicator(indicator) for indicator in indicators]
+    points: dict[core_growth.Indicator, list[GrowthPoint]] = {indicator: [] for indicator in wanted}
     later_than_wfl = 0
+    scoring = infant.sex in ("male", "female")
+    # Read as plain rows, not GrowthScore objects: building five model instances per measurement
+    # cost more than reading them.
+    stored: dict[uuid.UUID, dict[str, _StoredScore]] = defaultdict(dict)
+    if scoring and not _sex_ever_rewritten(infant):
+        for measurement_id, *fields in _WHO_SCORES.filter(measurement__infant=infant).values_list(
+            "measurement_id", *_StoredScore._fields
+        ):
+            score = _StoredScore(*fields)
+            stored[measurement_id][score.indicator] = score
     for row in infant.growth_measurements.active().order_by("measured_on"):
         age = ages.growth_age(
             infant.birth_date, row.measured_on, gestational_age_days=infant.gestational_age_days
@@ -123,48 +174,148 @@ def growth_data(infant: m.Infant, indicator: str) -> GrowthChartData:
         if age.age_days < 0:
             continue  # before the due date: WHO's standards start at term
         if not scoring:
-            raw = _raw_growth_value(row, wanted)
-            if raw is not None:
-                points.append(
-                    GrowthPoint(
-                        measured_on=row.measured_on,
-                        age_days=age.age_days,
-                        chronological_age_days=age.chronological_age_days,
-                        value=raw,
-                        length_cm=float(row.length_cm) if row.length_cm is not None else None,
+            for indicator in wanted:
+                raw = _raw_growth_value(row, indicator)
+                if raw is not None:
+                    points[indicator].append(
+                        GrowthPoint(
+                            measured_on=row.measured_on,
+                            age_days=age.age_days,
+                            chronological_age_days=age.chronological_age_days,
+                            value=raw,
+                            length_cm=float(row.length_cm) if row.length_cm is not None else None,
+                        )
                     )
-                )
             continue
-        result = core_growth.assess_growth(core_measurement(row, sex=infant.sex, age=age))[wanted]
-        if wanted is core_growth.Indicator.WFL and age.age_days >= 731:
+        if age.age_days >= core_growth.LENGTH_HEIGHT_SWITCH_DAYS:
             later_than_wfl += 1
-            continue
-        if result.status is not core_growth.Status.COMPUTED or result.value is None:
-            continue
-        points.append(
-            GrowthPoint(
-                measured_on=row.measured_on,
-                age_days=age.age_days,
-                chronological_age_days=age.chronological_age_days,
-                value=result.value,
-                length_cm=result.length_cm,
-                z=result.z,
-                centile=result.centile,
+        scores = stored.get(row.pk, {})
+        computed: core_growth.GrowthAssessment | None = None
+        for indicator in wanted:
+            if (
+                indicator is core_growth.Indicator.WFL
+                and age.age_days >= core_growth.LENGTH_HEIGHT_SWITCH_DAYS
+            ):
+                continue
+            score = scores.get(indicator.value)
+            if score is not None and _stored_score_holds(score, row, age):
+                result = _stored_result(score, row, infant, age)
+            else:
+                # No stored score that fits (see above): the core scores the measurement, once
+                # for all its indicators, as the stored score would have been.
+                computed = computed or core_growth.assess_growth(
+                    core_measurement(row, sex=infant.sex, age=age)
+                )
+                result = computed[indicator]
+            if result.status is not core_growth.Status.COMPUTED or result.value is None:
+                continue
+            points[indicator].append(
+                GrowthPoint(
+                    measured_on=row.measured_on,
+                    age_days=age.age_days,
+                    chronological_age_days=age.chronological_age_days,
+                    value=result.value,
+                    length_cm=result.length_cm,
+                    z=result.z,
+                    centile=result.centile,
+                )
             )
+    return {
+        indicator.value: GrowthChartData(
+            indicator=indicator.value,
+            sex=infant.sex,
+            points=tuple(points[indicator]),
+            reference_label=_GROWTH_REFERENCE,
+            note=(
+                f"{later_than_wfl} measurement(s) from 2 years of age are scored "
+                "weight-for-height and not drawn here."
+                if indicator is core_growth.Indicator.WFL and later_than_wfl
+                else ""
+            ),
         )
-    note = (
-        f"{later_than_wfl} measurement(s) from 2 years of age are scored weight-for-height "
-        "and not drawn here."
-        if later_than_wfl
-        else ""
+        for indicator in wanted
+    }
+
+
+def _sex_ever_rewritten(infant: m.Infant) -> bool:
+    """Whether the infant's record ever gave another sex. Scores stored before the correction
+    were read from the other sex's tables (or not scored at all), and a score does not say which
+    sex it was computed for, so such an infant's measurements are all scored afresh: rare, and no
+    dearer than charting was before it read stored scores."""
+    return m.Infant.history.filter(id=infant.pk).exclude(sex=infant.sex).exists()
+
+
+def _stored_score_holds(
+    score: _StoredScore, row: m.GrowthMeasurement, age: ages.AgeAtAssessment
+) -> bool:
+    """Whether a stored score still describes the measurement as it stands.
+
+    The growth service writes a score once and never rewrites it, so a measurement corrected
+    after it was scored (its ``updated_at`` is later), or an infant whose birth date or gestation
+    was corrected since (the age scored is not today's age for that day), keeps its old scores;
+    those are scored afresh here rather than drawn beside values they do not belong to.
+    """
+    return (
+        score.age_days == age.age_days
+        and score.corrected_age_used == age.corrected
+        and score.computed_at >= row.updated_at
     )
-    return GrowthChartData(
-        indicator=wanted.value,
-        sex=infant.sex,
-        points=tuple(points),
-        reference_label=_GROWTH_REFERENCE,
-        note=note,
+
+
+def _stored_result(
+    score: _StoredScore, row: m.GrowthMeasurement, infant: m.Infant, age: ages.AgeAtAssessment
+) -> core_growth.IndicatorResult:
+    """A stored score as the clinical core returned it when it was computed.
+
+    The value scored is the measurement's, with the length after WHO's lying/standing conversion
+    (the core's own, so a point sits where WHO scored it). The centile is recomputed from the
+    stored z rather than read: the stored centile is rounded to 0.01, so 0.996 would read "1st"
+    where the core's unrounded centile reads "<1st". The stored z is the core's own: the WHO
+    library rounds z to 0.01 (``who2006``), and weight-for-length is read on a 0.1 cm row with no
+    blend, lengths being entered to 0.1 cm, so storing it to 0.01 loses nothing.
+    """
+    indicator = core_growth.Indicator(score.indicator)
+    value: float | None = None
+    length_cm: float | None = None
+    z: float | None = None
+    centile: float | None = None
+    # Never null on a computed row (the growth_score_computed_has_values constraint).
+    if score.status == core_growth.Status.COMPUTED and score.z is not None:
+        z = float(score.z)
+        centile = core_growth.z_to_centile(z)
+        match indicator:
+            case core_growth.Indicator.WFA:
+                value = _as_float(row.weight_kg)
+            case core_growth.Indicator.HCFA:
+                value = _as_float(row.head_circumference_cm)
+            case core_growth.Indicator.LFA:
+                value = _who_length(row, infant, age)
+            case _:  # weight-for-length/height: placed at the length it was scored against
+                value, length_cm = _as_float(row.weight_kg), _who_length(row, infant, age)
+    return core_growth.IndicatorResult(
+        indicator=indicator,
+        status=core_growth.Status(score.status),
+        reference_name=core_growth.WHO_2006.name,
+        reference_version=core_growth.WHO_2006.version,
+        corrected_age_used=score.corrected_age_used,
+        age_days=score.age_days,
+        value=value,
+        length_cm=length_cm,
+        z=z,
+        centile=centile,
     )
+
+
+def _who_length(
+    row: m.GrowthMeasurement, infant: m.Infant, age: ages.AgeAtAssessment
+) -> float | None:
+    """The length or height WHO scores at this age, after the clinical core's own lying/standing
+    conversion."""
+    return core_growth.length_for_age(core_measurement(row, sex=infant.sex, age=age))[0]
+
+
+def _as_float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _raw_growth_value(row: m.GrowthMeasurement, indicator: core_growth.Indicator) -> float | None:

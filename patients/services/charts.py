@@ -67,19 +67,23 @@ class _InfantChart:
     describe: Callable[[Any], ChartText]
 
 
+#: The growth charts and the clinical core's indicator each draws.
+_GROWTH_CHARTS: dict[str, str] = {
+    "growth-wfa": "wfa",
+    "growth-lhfa": "lfa",
+    "growth-hcfa": "hcfa",
+    "growth-wfl": "wfl",
+}
+
 _INFANT_CHART_PARTS: dict[str, _InfantChart] = {
-    "growth-wfa": _InfantChart(
-        lambda infant, today: loader.growth_data(infant, "wfa"), growth_chart, describe_growth
-    ),
-    "growth-lhfa": _InfantChart(
-        lambda infant, today: loader.growth_data(infant, "lfa"), growth_chart, describe_growth
-    ),
-    "growth-hcfa": _InfantChart(
-        lambda infant, today: loader.growth_data(infant, "hcfa"), growth_chart, describe_growth
-    ),
-    "growth-wfl": _InfantChart(
-        lambda infant, today: loader.growth_data(infant, "wfl"), growth_chart, describe_growth
-    ),
+    **{
+        name: _InfantChart(
+            lambda infant, today, indicator=indicator: loader.growth_data(infant, indicator),
+            growth_chart,
+            describe_growth,
+        )
+        for name, indicator in _GROWTH_CHARTS.items()
+    },
     "trajectory": _InfantChart(
         lambda infant, today: loader.trajectory_data(infant, today=today),
         trajectory_chart,
@@ -104,6 +108,19 @@ def infant_chart_text(infant: m.Infant, name: str, *, today: datetime.date) -> C
     chart's image, which the browser then fetches (and the chart cache serves) on its own."""
     parts = _INFANT_CHART_PARTS[name]
     return parts.describe(parts.load(infant, today))
+
+
+def infant_chart_texts(infant: m.Infant, *, today: datetime.date) -> dict[str, ChartText]:
+    """Every infant chart's title and alt text, in the order of ``INFANT_CHARTS``: what the
+    infant page shows beside the images. The growth charts share one read of the measurements
+    and their stored scores instead of one each."""
+    growth = loader.growth_charts_data(infant, _GROWTH_CHARTS.values())
+    texts = {}
+    for name, parts in _INFANT_CHART_PARTS.items():
+        indicator = _GROWTH_CHARTS.get(name)
+        data = growth[indicator] if indicator else parts.load(infant, today)
+        texts[name] = parts.describe(data)
+    return texts
 
 
 COHORT_CHARTS: dict[str, Callable[[list, cohort_data.CohortFilters, datetime.date], Chart]] = {

@@ -25,6 +25,7 @@ from patients.models.reminders import MessageStatus
 from patients.models.treatment import PlannedDoseStatus
 from patients.services.calendar_feeds import issue_feed
 from patients.services.cohort import generate_cohort
+from patients.services.growth import record_growth
 from patients.services.labs import record_lab_result
 from patients.services.records import create_record, save_record
 from patients.services.regimens import start_course_from_regimen
@@ -144,7 +145,8 @@ def worklist_rows(demo, parent1):
 
 @pytest.fixture
 def infant_history(infant_p1, parent1):
-    """One more visit, dose given, lab result and message in infant P1's record."""
+    """One more visit, dose given, lab result, growth measurement and message in infant P1's
+    record."""
     course = infant_p1.treatment_courses.active().order_by("started_on").first()
 
     def add() -> None:
@@ -174,6 +176,18 @@ def infant_history(infant_p1, parent1):
             collected_on=_day(days_ago),
             value=Decimal("420"),
             unit="pg/mL",
+        )
+        # Read by the timeline and by the four growth charts' words, which share one read of the
+        # measurements and their stored scores.
+        record_growth(
+            infant=infant_p1,
+            actor=None,
+            measured_on=_day(days_ago),
+            weight_kg=Decimal("13.6"),
+            length_cm=Decimal("93.5"),
+            length_position="standing",
+            head_circumference_cm=Decimal("48.7"),
+            today=DEMO_DAY,
         )
         _message(parent1, infant_p1, MessageStatus.SENT, sent_at=timezone.now())
 
@@ -214,6 +228,8 @@ def test_infant_list(signed_in, demo):
 def test_infant_page(signed_in, infant_p1, infant_history):
     page = assert_constant(signed_in("staff"), f"/infants/{infant_p1.pk}/", infant_history)
     assert _section(page, "timeline").count("Check-up") == 3 * N
+    assert _section(page, "timeline").count("weight 13.6 kg") == 3 * N
+    assert f"{1 + 3 * N} measurements:" in page  # the growth charts' alt text, admission included
     assert _section(page, "messages-sent").count("<tr>") >= 3 * N
 
 

@@ -18,6 +18,7 @@ from .assess import (
     LYING_STANDING_DIFFERENCE_CM,
     assess_growth,
     assess_growth_against,
+    length_for_age,
     z_to_centile,
 )
 from .lms import (
@@ -64,6 +65,7 @@ __all__ = [
     "WhoGrowthStandards2006",
     "assess_growth",
     "assess_growth_against",
+    "length_for_age",
     "lms_value",
     "lms_z",
     "lms_z_restricted",

@@ -44,7 +44,7 @@ def assess_growth(
     tables, length outside the weight-for-length range, weight-for-length from 731 days where
     weight-for-height applies), come back with a status and a reason instead of a number.
     """
-    length_used, conversion, notes = _length_for_age(measurement)
+    length_used, conversion, notes = length_for_age(measurement)
     results = tuple(
         _score(indicator, measurement, length_used, reference) for indicator in Indicator
     )
@@ -68,7 +68,7 @@ def assess_growth_against(
     return tuple(assess_growth(measurement, reference) for reference in references)
 
 
-def _length_for_age(
+def length_for_age(
     measurement: GrowthMeasurement,
 ) -> tuple[float | None, float, tuple[str, ...]]:
     """The length or height WHO scores at this age, the conversion applied, and why."""
