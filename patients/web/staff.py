@@ -128,7 +128,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         .order_by("-due_at")
     )
     today = max((c.today() for c in clinics_for(user)), default=timezone.localdate())
-    reviews = open_review_tasks(user, due_by=today).filter(course__infant__in=infants)
+    reviews = open_review_tasks(user, due_by=today)
     return page(
         request,
         "web/staff/worklist.html",
@@ -364,8 +364,7 @@ def _charts(infant: m.Infant, *, today: datetime.date) -> list[dict]:
     text would make the page wait seconds for an infant whose charts are not cached yet.
     """
     charts = []
-    for name in chart_service.INFANT_CHARTS:
-        text = chart_service.infant_chart_text(infant, name, today=today)
+    for name, text in chart_service.infant_chart_texts(infant, today=today).items():
         charts.append(
             {
                 "url": reverse(

@@ -61,3 +61,17 @@ def test_the_worklist_shows_due_reviews_of_the_users_clinic_only(course, staff, 
     assert [t.course_id for t in open_review_tasks(staff, due_by=due)] == [course.id]
     assert list(open_review_tasks(other_staff, due_by=due)) == []
     assert list(open_review_tasks(staff, due_by=START)) == []
+
+
+def test_a_member_of_staff_who_is_also_a_parent_gets_no_review_of_their_own_child(
+    course, infant, other_staff
+):
+    # The course's infant is other_staff's own child, followed in a clinic they do not work in:
+    # deciding on its course is that clinic's work, not theirs.
+    from patients import models as m
+
+    guardian = m.Guardian.objects.create(user=other_staff, phone="+905320000009")
+    m.InfantGuardian.objects.create(infant=infant, guardian=guardian, relationship="father")
+    due = open_tasks(course)[0].due_on
+
+    assert list(open_review_tasks(other_staff, due_by=due)) == []
