@@ -45,14 +45,25 @@ class MessageStatus(models.TextChoices):
 
 class PlannedMessage(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    slot_key = models.CharField(max_length=200, unique=True)
+    #: Unique by a constraint rather than `unique=True`, which on PostgreSQL would add a second,
+    #: pattern-matching index that no query uses and every insert maintains.
+    slot_key = models.CharField(max_length=200)
     guardian = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="messages")
-    infant = models.ForeignKey(Infant, on_delete=models.PROTECT, related_name="messages")
+    # No index of its own: `message_infant_due` leads with the infant.
+    infant = models.ForeignKey(
+        Infant, on_delete=models.PROTECT, related_name="messages", db_index=False
+    )
     planned_dose = models.ForeignKey(
         PlannedDose, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
     )
+    # Indexed only where set (`message_visit`): most rows are about a dose.
     visit = models.ForeignKey(
-        Visit, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+        Visit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        db_index=False,
     )
     kind = models.CharField(max_length=24, choices=MessageKind.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices)
@@ -82,10 +93,20 @@ class PlannedMessage(models.Model):
             models.Index(
                 fields=["due_at"], condition=Q(status="pending"), name="message_due_pending"
             ),
-            models.Index(fields=["status", "claimed_at"], name="message_status_claimed"),
+            # The reaper's query: rows left in "sending". Partial, so planning and sending
+            # pending rows never touch it; a row enters it only while it is being sent.
+            models.Index(
+                fields=["claimed_at"],
+                condition=Q(status="sending"),
+                name="message_sending_claimed",
+            ),
             models.Index(fields=["infant", "due_at"], name="message_infant_due"),
+            models.Index(fields=["visit"], condition=Q(visit__isnull=False), name="message_visit"),
         ]
+        # Every index here is written by each of the tens of thousands of rows that starting a
+        # clinic's courses plans, and again when a row changes status (docs/BENCHMARKS.md).
         constraints = [
+            models.UniqueConstraint(fields=["slot_key"], name="message_slot_key_unique"),
             models.CheckConstraint(
                 condition=Q(status__in=MessageStatus.values), name="message_status_valid"
             ),
