@@ -18,9 +18,10 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from patients.models import (
@@ -92,8 +93,9 @@ class PlanResult:
         return bool(self.created or self.cancelled or self.moved)
 
 
-@dataclass(frozen=True)
-class _Slot:
+class _Slot(NamedTuple):
+    # A named tuple rather than a dataclass: a clinic's courses started together want hundreds of
+    # thousands of slots, and a tuple is the cheapest object to build.
     key: str
     guardian_id: uuid.UUID
     planned_dose_id: uuid.UUID | None
@@ -170,7 +172,19 @@ def guardian_today(guardian: Guardian, now: datetime.datetime) -> datetime.date:
     return now.astimezone(guardian.zone).date()
 
 
-def dose_slot_key(dose: PlannedDose, guardian_id: uuid.UUID, channel: str, kind: str) -> str:
+class _Dose(NamedTuple):
+    """What a reminder needs of a planned dose, read as a plain row."""
+
+    pk: uuid.UUID
+    course_id: uuid.UUID
+    number: int
+    due_on: datetime.date
+    infant_id: uuid.UUID
+
+
+def dose_slot_key(
+    dose: PlannedDose | _Dose, guardian_id: uuid.UUID, channel: str, kind: str
+) -> str:
     # Course, dose number and day rather than the planned-dose row id: a re-plan supersedes the
     # row and creates an identical one, and the same reminder must keep the same slot.
     return (
@@ -258,7 +272,7 @@ def _earliest_day(guardians: Iterable[Guardian], *, now: datetime.datetime) -> d
 
 def _wanted_slots(
     guardians: Iterable[Guardian],
-    doses: list[PlannedDose],
+    doses: list[_Dose],
     visits: list[Visit],
     *,
     now: datetime.datetime,
@@ -372,7 +386,7 @@ def plan_reminders_for(
     ]
     guardians = reminder_guardians_of(followed, now=now) if followed else {}
     earliest = _earliest_day([g for gs in guardians.values() for g in gs], now=now)
-    doses: dict[uuid.UUID, list[PlannedDose]] = defaultdict(list)
+    doses: dict[uuid.UUID, list[_Dose]] = defaultdict(list)
     visits: dict[uuid.UUID, list[Visit]] = defaultdict(list)
     if earliest is not None:
         planned = (
@@ -383,10 +397,10 @@ def plan_reminders_for(
                 status=PlannedDoseStatus.PLANNED,
                 due_on__gte=earliest,
             )
-            .annotate(infant_id=F("course__infant_id"))
             .order_by("due_on", "number")
+            .values_list("pk", "course_id", "number", "due_on", "course__infant_id")
         )
-        for dose in planned:
+        for dose in map(_Dose._make, planned):
             doses[dose.infant_id].append(dose)
         for visit in (
             Visit.objects.active()
