@@ -100,6 +100,10 @@ class PlannedMessage(models.Model):
                 condition=Q(status="sending"),
                 name="message_sending_claimed",
             ),
+            # The worklist's failed reminders, newest first: few rows, found without a scan.
+            models.Index(
+                fields=["due_at"], condition=Q(status="failed"), name="message_failed_due"
+            ),
             models.Index(fields=["infant", "due_at"], name="message_infant_due"),
             models.Index(fields=["visit"], condition=Q(visit__isnull=False), name="message_visit"),
         ]

@@ -115,22 +115,30 @@ def _doses_due_today(user: m.User) -> QuerySet[m.PlannedDose]:
     )
 
 
+def _of_scoped_infants(clinics: list[m.Clinic]) -> Q:
+    """Rows of the active infants of these clinics (the user's, `clinic_infants_for`), as a join
+    to each row's own infant. As `infant IN (the clinic's infants)` PostgreSQL reads all 100,000
+    infants of a large clinic to test the few open alerts or failed reminders against them
+    (docs/BENCHMARKS.md)."""
+    return Q(infant__clinic_id__in=[c.pk for c in clinics], infant__voided_at__isnull=True)
+
+
 @clinical_required
 def worklist(request: HttpRequest) -> HttpResponse:
     user = request.user
-    infants = _scoped_active_infants(user).values("id")
+    clinics = list(clinics_for(user))
     alerts = (
-        m.Alert.objects.filter(infant__in=infants, resolved_at__isnull=True)
+        m.Alert.objects.filter(_of_scoped_infants(clinics), resolved_at__isnull=True)
         .select_related("infant", "acknowledged_by")
         .alias(rank=_SEVERITY_RANK)
         .order_by("rank", "-raised_at")
     )
     failed = (
-        m.PlannedMessage.objects.filter(infant__in=infants, status=MessageStatus.FAILED)
+        m.PlannedMessage.objects.filter(_of_scoped_infants(clinics), status=MessageStatus.FAILED)
         .select_related("infant", "guardian__user")
         .order_by("-due_at")
     )
-    today = max((c.today() for c in clinics_for(user)), default=timezone.localdate())
+    today = max((c.today() for c in clinics), default=timezone.localdate())
     reviews = open_review_tasks(user, due_by=today)
     return page(
         request,
