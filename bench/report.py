@@ -476,7 +476,11 @@ def _details(results: dict) -> list[str]:
 
 def _batch_queries(p: dict) -> str:
     q = p.get("queries_per_batch")
-    return f"{q['queries']} queries for a batch of {q['courses']:,}" if q else "no batch counted"
+    return (
+        f"{q['queries']} statements for a batch of {q['courses']:,} until its commit"
+        if q
+        else "no batch counted"
+    )
 
 
 def _trim_profile(text: str) -> str:
