@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,7 +20,13 @@ from django.db.models import F, Max, Q, QuerySet
 
 from patients import models as m
 from patients.clinical import regimens as engine
-from patients.services.treatment import clinic_closures, default_horizon, start_course
+from patients.services.treatment import (
+    CourseStart,
+    clinic_closures,
+    default_horizon,
+    start_course,
+    start_courses,
+)
 
 
 @transaction.atomic
@@ -139,6 +145,29 @@ def start_course_from_regimen(
         started_on=started_on,
         indication=indication,
         today=today,
+    )
+
+
+def start_courses_from_regimen(
+    *,
+    infants: Sequence[m.Infant],
+    actor: m.User | None,
+    regimen: m.Regimen,
+    started_on: datetime.date,
+    indication: str = "",
+    today: datetime.date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[m.TreatmentCourse]:
+    """The same regimen started for many infants together (services.treatment.start_courses):
+    all or nothing, and only where every infant's clinic may prescribe it."""
+    for clinic in {infant.clinic for infant in infants}:
+        _check_available(regimen, clinic)
+    parsed = _parse(regimen)
+    return start_courses(
+        [CourseStart(infant, parsed, started_on, indication) for infant in infants],
+        actor=actor,
+        today=today,
+        progress=progress,
     )
 
 
