@@ -150,6 +150,23 @@ def _follow_after_commit(infant: m.Infant) -> None:
     replan_after_change(infant)
 
 
+def _regimen_fields(regimen: engine.Regimen, data: dict) -> dict:
+    """What a course copies from its regimen: the first phase's drug, dose and route, and the
+    regimen itself (`data`, its stored form), so a later edit of the regimen never changes it."""
+    first_phase = regimen.phases[0]
+    return {
+        "drug": regimen.drug,
+        "route": str(first_phase.route),
+        "dose": first_phase.dose,
+        "dose_unit": str(first_phase.unit),
+        "regimen_name": regimen.name,
+        "regimen_key": regimen.key,
+        "regimen_version": regimen.version,
+        "regimen_source": regimen.source[:300],
+        "regimen": data,
+    }
+
+
 @transaction.atomic
 def start_course(
     *,
@@ -163,21 +180,12 @@ def start_course(
     """Start a course from a regimen and plan every dose (open-ended phases up to the horizon)."""
     if infant.is_voided:
         raise ValidationError("This infant's record was voided; no course can start on it.")
-    first_phase = regimen.phases[0]
     today = today or timezone.localdate()
     course = create_record(
         m.TreatmentCourse,
         actor=actor,
         infant=infant,
-        drug=regimen.drug,
-        route=str(first_phase.route),
-        dose=first_phase.dose,
-        dose_unit=str(first_phase.unit),
-        regimen_name=regimen.name,
-        regimen_key=regimen.key,
-        regimen_version=regimen.version,
-        regimen_source=regimen.source[:300],
-        regimen=engine.regimen_to_data(regimen),
+        **_regimen_fields(regimen, engine.regimen_to_data(regimen)),
         indication=indication,
         started_on=started_on,
         planned_until=default_horizon(started_on, today),
@@ -244,19 +252,10 @@ def start_courses(
             data = engine.regimen_to_data(start.regimen)
             regimens[id(start.regimen)] = (engine.parse_regimen(data, where="regimen"), data)
         regimen, data = regimens[id(start.regimen)]
-        first_phase = regimen.phases[0]
         horizon = default_horizon(start.started_on, today)
         course = m.TreatmentCourse(
             infant=infant,
-            drug=regimen.drug,
-            route=str(first_phase.route),
-            dose=first_phase.dose,
-            dose_unit=str(first_phase.unit),
-            regimen_name=regimen.name,
-            regimen_key=regimen.key,
-            regimen_version=regimen.version,
-            regimen_source=regimen.source[:300],
-            regimen=data,
+            **_regimen_fields(regimen, data),
             indication=start.indication,
             started_on=start.started_on,
             planned_until=horizon,
