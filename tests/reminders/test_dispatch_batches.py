@@ -46,21 +46,43 @@ def failing_on(*failing, error=GatewayError):
 
 
 def test_a_batch_loads_its_rows_once_and_renews_and_records_each(make_messages, gateway):
-    ids = make_messages(6, due_at=NOW - MINUTE)
-    dispatch.claim_due(now=NOW, limit=6)
+    count = dispatch.RENEW_GROUP + 6  # two renewal groups
+    ids = make_messages(count, due_at=NOW - MINUTE)
+    dispatch.claim_due(now=NOW, limit=count)
 
     with CaptureQueriesContext(connection) as queries:
         report = dispatch.send_batch(ids)
 
     statements = [q["sql"].split(maxsplit=1)[0].upper() for q in queries.captured_queries]
-    # One SELECT loads the rows with what rendering reads; each row then costs two UPDATEs:
-    # the claim renewal just before its send, and the record of its result (written in the same
-    # transaction as the next row's renewal).
+    # One SELECT loads the rows with what rendering reads. Each group of rows is renewed by one
+    # UPDATE just before its sends (each row still compare-and-set on its own token), and each
+    # row's result is recorded by its own UPDATE, written in the transaction of the next renewal.
     assert statements.count("SELECT") == 1
-    assert statements.count("UPDATE") == 2 * len(ids)
-    assert report.sent == len(ids) and report.stopped is None
+    assert statements.count("UPDATE") == 2 + count
+    assert report.sent == count and report.stopped is None
     assert gateway.accepted() == {str(i): 1 for i in ids}
-    assert rows(ids) == [(MessageStatus.SENT, 1)] * 6
+    assert rows(ids) == [(MessageStatus.SENT, 1)] * count
+
+
+def test_a_group_renewal_takes_only_the_rows_whose_token_it_read(make_messages):
+    ids = make_messages(4, due_at=NOW - MINUTE)
+    dispatch.claim_due(now=NOW, limit=4)
+
+    def read():
+        return list(PlannedMessage.objects.filter(id__in=ids).order_by("id"))
+
+    mine = read()  # this copy of the batch reads the rows...
+    other = read()[:2]  # ...and another copy renews two of them first
+    taken = dispatch._renew(other, now=NOW, redelivered=False)
+
+    tokens = dispatch._renew(mine, now=NOW, redelivered=False)
+
+    assert set(tokens) == {m.id for m in mine[2:]}
+    current = dict(PlannedMessage.objects.filter(id__in=ids).values_list("id", "claim_token"))
+    for message in other:
+        assert current[message.id] == taken[message.id]
+    for message in mine[2:]:
+        assert current[message.id] == tokens[message.id] == message.claim_token
 
 
 def test_a_batch_sends_in_the_given_order_and_skips_rows_no_longer_claimed(make_messages, gateway):
