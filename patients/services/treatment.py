@@ -37,10 +37,7 @@ from patients.services.reminders import plan_reminders_for, replan_after_change
 
 
 def clinic_closures(clinic: m.Clinic) -> engine.ClinicClosures:
-    return engine.ClinicClosures(
-        weekdays=frozenset(clinic.weekly_closures.values_list("weekday", flat=True)),
-        dates=frozenset(clinic.holidays.values_list("date", flat=True)),
-    )
+    return _closures_of({clinic.pk})[clinic.pk]
 
 
 def course_regimen(course: m.TreatmentCourse) -> engine.Regimen:

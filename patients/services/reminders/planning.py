@@ -207,21 +207,7 @@ def reminder_guardians(infant: Infant, *, now: datetime.datetime) -> list[Guardi
     No consent, no message: consent for reminders is separate from consent for the care record,
     and its absence is the safe default (a number typed by staff is not an opt-in).
     """
-    consent = Consent.objects.active().filter(
-        guardian=OuterRef("pk"),
-        purpose=ConsentPurpose.REMINDERS,
-        withdrawn_at__isnull=True,
-        given_at__lte=now,
-    )
-    return list(
-        Guardian.objects.active()
-        .filter(
-            guardianships__infant=infant,
-            guardianships__voided_at__isnull=True,
-        )
-        .filter(Exists(consent))
-        .order_by("pk")
-    )
+    return reminder_guardians_of([infant.pk], now=now).get(infant.pk, [])
 
 
 def reminder_guardians_of(
