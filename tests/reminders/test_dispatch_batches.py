@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import logging
 import time
+import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -55,10 +56,10 @@ def test_a_batch_loads_its_rows_once_and_renews_and_records_each(make_messages, 
 
     statements = [q["sql"].split(maxsplit=1)[0].upper() for q in queries.captured_queries]
     # One SELECT loads the rows with what rendering reads. Each group of rows is renewed by one
-    # UPDATE just before its sends (each row still compare-and-set on its own token), and each
-    # row's result is recorded by its own UPDATE, written in the transaction of the next renewal.
+    # UPDATE just before its sends, and the group's results are recorded by one UPDATE, written
+    # in the transaction of the next renewal (each row still compare-and-set on its own token).
     assert statements.count("SELECT") == 1
-    assert statements.count("UPDATE") == 2 + count
+    assert statements.count("UPDATE") == 2 + 2
     assert report.sent == count and report.stopped is None
     assert gateway.accepted() == {str(i): 1 for i in ids}
     assert rows(ids) == [(MessageStatus.SENT, 1)] * count
@@ -83,6 +84,35 @@ def test_a_group_renewal_takes_only_the_rows_whose_token_it_read(make_messages):
         assert current[message.id] == taken[message.id]
     for message in mine[2:]:
         assert current[message.id] == tokens[message.id] == message.claim_token
+
+
+def test_a_group_records_only_the_sends_whose_claim_it_still_holds(make_messages, gateway, caplog):
+    ids = make_messages(4, due_at=NOW - MINUTE)
+    dispatch.claim_due(now=NOW, limit=4)
+    taken_over = uuid.uuid4()
+
+    def send(message):
+        if message.id == ids[2]:
+            # The first row was sent but not yet recorded when the reaper handed it to another
+            # sender: its result must be left to that sender, the group's other results written.
+            PlannedMessage.objects.filter(id=ids[0]).update(claim_token=taken_over)
+        return deliver(message)
+
+    with caplog.at_level(logging.INFO, logger="patients.dispatch"):
+        report = dispatch.send_batch(ids, send=send)
+
+    assert report.sent == 4
+    first = PlannedMessage.objects.get(id=ids[0])
+    assert (first.status, first.claim_token, first.sent_at) == (
+        MessageStatus.SENDING,
+        taken_over,
+        None,
+    )
+    assert rows(ids[1:]) == [(MessageStatus.SENT, 1)] * 3
+    sent = PlannedMessage.objects.filter(id__in=ids[1:])
+    assert all(m.sent_at and m.provider_message_id and m.claim_token is None for m in sent)
+    lost = [r.getMessage() for r in caplog.records if "claim was lost" in r.getMessage()]
+    assert lost == [f"message {ids[0]}: the claim was lost during its send; not recorded"]
 
 
 def test_a_batch_sends_in_the_given_order_and_skips_rows_no_longer_claimed(make_messages, gateway):
