@@ -1,6 +1,6 @@
 """Celery tasks: thin wrappers that pass ids to patients.services.dispatch.
 
-Beat ticks `dispatch_tick` every 10 seconds (settings.CELERY_BEAT_SCHEDULE, UTC, expiring before
+Beat ticks `dispatch_tick` every 5 seconds (settings.CELERY_BEAT_SCHEDULE, UTC, expiring before
 the next tick so a backlog of ticks never piles up). The tick claims due rows in the database and fans
 them out as `send_messages` tasks of a few dozen rows each; nothing is ever parked in the broker
 for later, so a lost broker loses at most work in flight, which the reaper returns to the table.
@@ -29,9 +29,9 @@ from patients.services import dispatch
 
 #: Rows one tick may claim before it hands over to a follow-up tick (see `dispatch_tick`).
 TICK_LIMIT = 5000
-#: How long a queued tick stays worth running. Beat ticks every 10 s (settings), so a tick that
+#: How long a queued tick stays worth running. Beat ticks every 5 s (settings), so a tick that
 #: waited longer than that in the queue is already replaced by a newer one.
-TICK_EXPIRES = 9
+TICK_EXPIRES = 4
 #: Most rows in one send task: enough to spread the task overhead thin, few enough that a task
 #: redelivered after a lost worker, or retried during an outage, holds little back.
 SEND_BATCH = 50
