@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from drf_spectacular.generators import SchemaGenerator
 
 from patients import models as m
+from patients import selectors
 from patients.api.descriptions import GLOSSARY
 from patients.api.serializers import base as serializer_base
 from patients.api.views import base as view_base
@@ -92,10 +93,10 @@ def _as_before(monkeypatch) -> None:
 @pytest.mark.parametrize(
     ("what", "saved"),
     [
-        # token, memberships (roles and clinics), the scope's clinic ids, count, page, log insert
+        # token, memberships (roles and clinics), count, page, log insert
         ("infant list", 1),
-        # token, memberships, the scope's clinic ids, the infant, log insert: the log takes the
-        # infant's own clinic, so there was no query to save
+        # token, memberships, the infant, log insert: the log takes the infant's own clinic, so
+        # there was no query to save
         ("infant detail", 0),
         # token, memberships, the mother, log insert
         ("mother detail", 1),
@@ -122,10 +123,10 @@ def test_the_access_log_asks_one_query_fewer(world_a, monkeypatch, what, saved):
 def test_the_infant_list_and_detail_cost(world_a, monkeypatch):
     """The figures behind the two requests of the benchmark, for the record."""
     client = world_a.callers["staff_1"].client
-    # token, memberships (roles and clinics), the scope's clinic ids, count, page, log insert
-    assert _queries(client, "/api/v1/infants/") == 6
-    # token, memberships, the scope's clinic ids, the infant, log insert
-    assert _queries(client, f"/api/v1/infants/{world_a.a.infant.pk}/") == 5
+    # token, memberships (roles and clinics, for the scope too), count, page, log insert
+    assert _queries(client, "/api/v1/infants/") == 5
+    # token, memberships, the infant, log insert
+    assert _queries(client, f"/api/v1/infants/{world_a.a.infant.pk}/") == 4
 
     def refuse(user):
         raise AssertionError("the log asked for the reader's clinics again")
@@ -133,6 +134,45 @@ def test_the_infant_list_and_detail_cost(world_a, monkeypatch):
     monkeypatch.setattr(audit, "clinics_for", refuse)
     assert client.get("/api/v1/infants/").status_code == 200
     assert client.get(f"/api/v1/mothers/{world_a.a.mother.pk}/").status_code == 200
+
+
+# --- the infant scope: the clinic ids the role check read ------------------------------------
+
+
+def test_the_infant_scope_takes_the_clinics_the_role_check_read(world_a, monkeypatch):
+    """One query fewer per infant list or detail: the scope does not ask ``clinics_for`` for the
+    clinic ids the caller's memberships gave the role check in the same request."""
+    client = world_a.callers["staff_1"].client
+
+    def refuse(user):
+        raise AssertionError("the infant scope asked for the caller's clinics again")
+
+    monkeypatch.setattr(selectors, "clinics_for", refuse)
+    monkeypatch.setattr(audit, "clinics_for", refuse)
+    detail = client.get(f"/api/v1/infants/{world_a.a.infant.pk}/")
+    assert detail.status_code == 200 and detail.json()["id"] == str(world_a.a.infant.pk)
+    listed = client.get("/api/v1/infants/").json()["results"]
+    assert [row["id"] for row in listed] == [str(world_a.a.infant.pk)]
+    other = world_a.callers["staff_2"].client
+    assert other.get(f"/api/v1/infants/{world_a.a.infant.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "kind", ["one clinic", "two clinics", "inactive second", "administrator elsewhere", "superuser"]
+)
+def test_the_infant_scope_is_the_clinics_it_always_was(world_a, kind):
+    """The infants listed are those of ``clinics_for``, whatever the caller's memberships."""
+    reader = _reader(kind, world_a.clinic, world_a.other_clinic)
+    in_scope = m.Infant.objects.filter(clinic__in=clinics_for(reader).values("id"))
+    if kind == "superuser":
+        in_scope = m.Infant.objects.all()
+    expected = sorted(str(pk) for pk in in_scope.values_list("pk", flat=True))
+    client = _client(reader)
+    listed = client.get("/api/v1/infants/?page_size=100").json()["results"]
+    assert sorted(row["id"] for row in listed) == expected
+    for infant in m.Infant.objects.all():
+        status = client.get(f"/api/v1/infants/{infant.pk}/").status_code
+        assert status == (200 if str(infant.pk) in expected else 404), (kind, infant)
 
 
 def _reader(kind: str, clinic: m.Clinic, other_clinic: m.Clinic) -> m.User:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import datetime
+import decimal
+import uuid
+from weakref import WeakKeyDictionary
+
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
+from rest_framework.fields import Field
 
 from patients.api.descriptions import describe
 
@@ -11,7 +18,7 @@ CLINICAL_RECORD_FIELDS = ("id", "created_at", "updated_at", "voided_at", "voided
 
 
 # Only the readers of descriptions ask for them: the schema generator (the extension below) and
-# OPTIONS (patients.api.metadata). DRF builds a serializer's fields afresh for every request and no
+# OPTIONS (patients.api.metadata). Every request has fields of its own (FieldsBuiltOnceMixin) and no
 # list or detail answer shows a description, so describing them there was work for nobody on every
 # request (docs/BENCHMARKS.md, infant detail). The docstring below is the schema's description of
 # every serializer that has none of its own: changing it changes the published schema.
@@ -47,11 +54,84 @@ class DescribedSerializerExtension(OpenApiSerializerExtension):
         return auto_schema._map_basic_serializer(self.target, direction)
 
 
-class Serializer(DescribedFieldsMixin, serializers.Serializer):
+# Values a field's default or initial may share between copies: nothing can change them in place.
+_UNCHANGEABLE = (
+    type(None),
+    str,
+    bytes,
+    bool,
+    int,
+    float,
+    decimal.Decimal,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    uuid.UUID,
+    frozenset,
+)
+
+# Per serializer class: its fields as DRF builds them, never bound to a serializer, each with
+# whether a shallow copy of it will do. Weak, so a class made at run time does not stay for the
+# process's life.
+_FIELD_PROTOTYPES: WeakKeyDictionary[type, list[tuple[str, Field, bool]]] = WeakKeyDictionary()
+
+
+def _shares_its_values(field: Field) -> bool:
+    """Whether a shallow copy of this unbound field is as good as DRF's deep copy: it holds no
+    serializer and no field bound to it (a list's child, the related field of a many relation),
+    and no default or initial value that a request could change in place. Anything else is
+    deep-copied, as DRF does."""
+    if isinstance(field, serializers.BaseSerializer):
+        return False
+    for value in vars(field).values():
+        # A bound inner field points back at its owner, so a shared one would point at the
+        # prototype; an unbound one (the key field of a related field) is only a converter.
+        if isinstance(value, Field) and value.parent is not None:
+            return False
+    return all(
+        callable(value) or isinstance(value, _UNCHANGEABLE)
+        for value in (field.default, field.initial)
+    )
+
+
+def _copy_of(field: Field, shares_its_values: bool) -> Field:
+    if not shares_its_values:
+        return copy.deepcopy(field)
+    # The instance's own attribute dictionary, over the same values: binding and any later
+    # change to this serializer's field (a description for the schema) set attributes of the
+    # copy only. Four times cheaper than copy.copy, which goes through __reduce_ex__.
+    clone = object.__new__(type(field))
+    clone.__dict__.update(field.__dict__)
+    return clone
+
+
+class FieldsBuiltOnceMixin:
+    """Builds a serializer class's fields once per process and gives every instance copies.
+
+    DRF builds a ModelSerializer's fields from the model on every instance, that is on every
+    request (about half a millisecond for an infant; docs/BENCHMARKS.md, infant detail), although
+    they depend on the class alone. Each instance still gets fields of its own, which DRF then
+    binds to it, so a field reads the context and the instance of its own serializer.
+    """
+
+    def get_fields(self) -> dict[str, Field]:
+        cls = type(self)
+        prototypes = _FIELD_PROTOTYPES.get(cls)
+        if prototypes is None:
+            built: dict[str, Field] = super().get_fields()  # type: ignore[misc]
+            prototypes = [(name, field, _shares_its_values(field)) for name, field in built.items()]
+            _FIELD_PROTOTYPES[cls] = prototypes
+        elif getattr(self, "url_field_name", "") is None:
+            # What ModelSerializer.get_fields sets on the instance while building.
+            self.url_field_name = serializers.api_settings.URL_FIELD_NAME
+        return {name: _copy_of(field, shares) for name, field, shares in prototypes}
+
+
+class Serializer(DescribedFieldsMixin, FieldsBuiltOnceMixin, serializers.Serializer):
     pass
 
 
-class ModelSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
+class ModelSerializer(DescribedFieldsMixin, FieldsBuiltOnceMixin, serializers.ModelSerializer):
     class Meta:
         # The services validate the whole row (constraints included) with the model's own
         # messages; the serializer's generated uniqueness checks would only say it less well.

@@ -49,7 +49,11 @@ class ApiViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):
             return self.model._default_manager.none()
-        return self.with_related(type(self).scope(self.request.user))
+        return self.with_related(self.scoped_rows())
+
+    def scoped_rows(self) -> QuerySet:
+        """The rows of ``scope`` for the caller, before ``with_related``."""
+        return type(self).scope(self.request.user)
 
     def with_related(self, queryset: QuerySet) -> QuerySet:
         """What the serializer reads, fetched with the rows (a constant number of queries)."""
