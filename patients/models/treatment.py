@@ -78,6 +78,16 @@ class TreatmentCourse(ClinicalRecord):
 
     class Meta:
         ordering = ["infant", "started_on"]
+        indexes = [
+            # A dose's infant without reading the course's row (its regimen makes it wide): the
+            # worklist joins each dose due today in every clinic to its infant to find the page.
+            models.Index(
+                fields=["id"],
+                include=["infant"],
+                condition=Q(voided_at__isnull=True),
+                name="course_infant_unvoided",
+            ),
+        ]
         constraints = [
             *voiding_constraints("treatment_course"),
             models.CheckConstraint(condition=Q(drug__in=Drug.values), name="course_drug_valid"),
