@@ -9,7 +9,7 @@ same worker through the same broker, and its figure is N over the time until the
 Rounds alternate, baseline first; the ratio is the median of the rounds' ratios.
 
 Lateness. N reminders fall due at once while beat ticks the dispatcher on its production schedule
-(every 10 seconds; a tick that claims `patients.tasks.TICK_LIMIT` rows queues the next at once);
+(every 5 seconds; a tick that claims `patients.tasks.TICK_LIMIT` rows queues the next at once);
 lateness is `sent_at - due_at` of each row, its percentiles read from PostgreSQL.
 
 Both check the pipeline's promise at the gateway: every reminder handed over exactly once.
@@ -223,8 +223,8 @@ def lateness(clinic: m.Clinic, *, count: int, deadline_seconds: float, beat_star
 
     The rows are written ahead of their time, as the planner writes reminders days ahead, and
     fall due together on a half minute at least `LEAD_SECONDS` later (writing 50,000 rows takes a
-    few seconds, which would otherwise count as lateness). Beat's 10-second ticks run from
-    whenever beat started, so the first claim comes up to 10 s after the burst falls due, as in
+    few seconds, which would otherwise count as lateness). Beat's 5-second ticks run from
+    whenever beat started, so the first claim comes up to 5 s after the burst falls due, as in
     production.
     """
     targets = recipients(clinic, 5000)

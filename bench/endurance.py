@@ -93,7 +93,7 @@ def run(
     planter.join(60)
     sampler.join(60)
 
-    # Drain: the last planted reminders fall due within a minute; beat ticks every 10 s.
+    # Drain: the last planted reminders fall due within a minute; beat ticks every 5 s.
     drain_started = time.monotonic()
     unsent = _unsent(planted)
     while unsent and time.monotonic() - drain_started < 180:

@@ -115,7 +115,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     # No JIT compilation: it pays off for long analytical scans, while this workload's statements
     # are short and indexed. At 100,000 infants it was 136 ms of the missed-dose job's 194 ms for
-    # a query that found no row (docs/BENCHMARKS.md, "Queries at 100,000 infants").
+    # a query that found no row (docs/BENCHMARKS.md, "What changed").
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 

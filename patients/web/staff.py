@@ -121,7 +121,7 @@ def _page_of_doses(doses: QuerySet[m.PlannedDose]) -> QuerySet[m.PlannedDose]:
     100,000 infants) with its infant's clinic and name. Chosen by their keys, the course's infant
     and the infant's name come out of the `course_infant_unvoided` and `infant_followed_name`
     indexes; in one query with the rows, PostgreSQL reads each course (wide with its regimen) and
-    infant row to sort them and keeps 50 (63 ms against 30 ms, docs/BENCHMARKS.md).
+    infant row to sort them and keeps 50 (66 ms against 38 ms, docs/BENCHMARKS.md).
     """
     return (
         m.PlannedDose.objects.filter(pk__in=doses.values("pk")[:WORKLIST_ROWS])
