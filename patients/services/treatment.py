@@ -31,7 +31,7 @@ from patients.models.treatment import (
     Route,
 )
 from patients.services.alerts import refresh_alerts, refresh_alerts_after_commit
-from patients.services.bulk import insert_values, insert_with_history
+from patients.services.bulk import cycle_collection_paused, insert_values, insert_with_history
 from patients.services.records import create_record, save_record
 from patients.services.reminders import plan_reminders_for, replan_after_change
 
@@ -208,6 +208,7 @@ class CourseStart:
 
 
 @transaction.atomic
+@cycle_collection_paused()  # the batch's rows make no cycles (services.bulk)
 def start_courses(
     starts: Sequence[CourseStart],
     *,

@@ -11,18 +11,23 @@ from django.db import IntegrityError, transaction
 from patients import models as m
 from patients.models.reminders import MessageKind, MessageStatus
 from patients.models.treatment import PlannedDoseStatus
+from patients.models.visits import VisitType
 from patients.services.reminders import (
     PlanResult,
     plan_reminders,
+    plan_reminders_for,
     replan_after_change,
     update_reminder_preferences,
     withdraw_reminder_consent,
 )
 from patients.services.reminders.planning import after_quiet_hours
 from patients.services.treatment import record_course_event
+from patients.services.visits import book_visit
+from tests.factories import InfantFactory
 from tests.reminders import (
     BERLIN,
     ISTANBUL,
+    PATIENT_2_BIRTH,
     PATIENT_2_START,
     dose_rows,
     guardian_of,
@@ -132,6 +137,75 @@ def test_an_evening_reminder_already_past_is_not_planned(clinic):
         ("2023-11-24", "08:00", MORNING, "2023-11-24"),
         ("2023-11-24", "19:00", EVENING, "2023-11-25"),
     ]
+
+
+def test_infants_planned_together_get_the_rows_each_gets_alone(clinic):
+    # Planning many infants together works each send time out once for all the guardians who
+    # keep the same clock; every guardian must still get exactly their own reminders.
+    infants = [InfantFactory(clinic=clinic, birth_date=PATIENT_2_BIRTH) for _ in range(6)]
+    istanbul = guardian_of(infants[0], phone="+905320000010")
+    guardian_of(infants[1], phone="+905320000011", email="anne@example.org")
+    guardian_of(infants[2], time_zone="Europe/Berlin", phone="+4915100000000")
+    guardian_of(
+        infants[3],
+        phone="+905320000013",
+        evening_reminder_at=None,
+        morning_reminder_at=T(14),
+        quiet_hours_start=T(13),
+        quiet_hours_end=T(15),
+    )
+    guardian_of(infants[4], phone="+905320000014", evening_reminder_at=T(23))
+    # Twins: one guardian, both infants, and a second guardian for one of them.
+    m.InfantGuardian.objects.create(infant=infants[5], guardian=istanbul, relationship="mother")
+    guardian_of(infants[5], phone="", email="baba@example.org")
+    for infant in infants:
+        start_regimen(infant, PATIENT_2_START)
+    day_9 = PATIENT_2_START + datetime.timedelta(days=8)
+    for infant in infants[::2]:
+        # An injection on a dose day is that dose's visit; an outpatient visit has its own.
+        book_visit(
+            infant,
+            actor=None,
+            visit_date=day_9,
+            visit_type=VisitType.INJECTION,
+            now=BEFORE_DAY_1,
+        )
+        book_visit(
+            infant, actor=None, visit_date=day_9 + datetime.timedelta(days=1), now=BEFORE_DAY_1
+        )
+
+    def rows() -> list[tuple]:
+        return sorted(
+            m.PlannedMessage.objects.filter(infant__in=infants).values_list(
+                "slot_key",
+                "guardian",
+                "infant",
+                "planned_dose",
+                "visit",
+                "kind",
+                "channel",
+                "due_at",
+                "event_on",
+                "status",
+            )
+        )
+
+    together = plan_reminders_for([i.pk for i in infants], now=BEFORE_DAY_1)
+    planned_together = rows()
+    m.PlannedMessage.objects.filter(infant__in=infants).delete()
+    alone = {infant.pk: plan_reminders(infant, now=BEFORE_DAY_1) for infant in infants}
+
+    assert rows() == planned_together
+    assert together == alone
+    # Six clocks, two channels, doses and visits: the comparison covers them all.
+    assert {row[6] for row in planned_together} == {"sms", "email"}
+    assert {row[5] for row in planned_together} == {
+        EVENING,
+        MORNING,
+        MessageKind.VISIT_EVENING_BEFORE,
+        MessageKind.VISIT_MORNING_OF,
+    }
+    assert len({row[7].time() for row in planned_together}) >= 5
 
 
 def test_a_guardian_in_berlin_gets_19_00_local_on_both_sides_of_the_dst_change(infant):

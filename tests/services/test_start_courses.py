@@ -4,6 +4,7 @@ number of statements that does not grow with the batch, and all or nothing."""
 from __future__ import annotations
 
 import datetime
+import gc
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.utils import timezone
 from patients import models as m
 from patients.clinical.regimens import load_shipped_regimens
 from patients.services import treatment
+from patients.services.bulk import cycle_collection_paused
 from patients.services.treatment import CourseStart, start_course, start_courses
 from tests.factories import InfantFactory, UserFactory
 from tests.reminders import guardian_of
@@ -194,3 +196,32 @@ def test_each_infants_alerts_are_refreshed_once_the_batch_commits(
 
     assert len(callbacks) == 1
     assert sorted(refreshed) == sorted(i.pk for i in infants)
+
+
+def test_the_cycle_collector_is_paused_for_a_batch_and_left_as_it_was_found(
+    clinic, regimen, actor, monkeypatch
+):
+    started_on = timezone.localdate() + datetime.timedelta(days=1)
+    infants = [followed_infant(clinic, n, email=False) for n in range(2)]
+    seen = []
+    plan = treatment.plan_reminders_for
+    monkeypatch.setattr(
+        treatment,
+        "plan_reminders_for",
+        lambda *a, **k: seen.append(gc.isenabled()) or plan(*a, **k),
+    )
+
+    start_courses([CourseStart(i, regimen, started_on) for i in infants], actor=actor)
+    assert seen == [False]
+    assert gc.isenabled()
+    # Whoever had switched it off keeps it off; an error does not leave it off.
+    gc.disable()
+    try:
+        with cycle_collection_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValidationError), cycle_collection_paused():
+        raise ValidationError("refused")
+    assert gc.isenabled()

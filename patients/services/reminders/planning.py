@@ -16,7 +16,7 @@ import functools
 import uuid
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -185,17 +185,31 @@ class _Dose(NamedTuple):
 def dose_slot_key(
     dose: PlannedDose | _Dose, guardian_id: uuid.UUID, channel: str, kind: str
 ) -> str:
-    # Course, dose number and day rather than the planned-dose row id: a re-plan supersedes the
-    # row and creates an identical one, and the same reminder must keep the same slot.
-    return (
-        f"dose:{dose.course_id}:{dose.number}:{dose.due_on:%Y-%m-%d}:{guardian_id}:{channel}:{kind}"
-    )
+    return _dose_key(dose) + _recipient_key(guardian_id, channel, kind)
 
 
 def visit_slot_key(visit: Visit, guardian_id: uuid.UUID, channel: str, kind: str) -> str:
+    return _visit_key(visit) + _recipient_key(guardian_id, channel, kind)
+
+
+# A slot key is what it reminds of, then who is reminded how. The two halves are built apart so a
+# plan builds each once: a dose's half for all its guardians, a guardian's half for all the doses.
+
+
+def _dose_key(dose: PlannedDose | _Dose) -> str:
+    # Course, dose number and day rather than the planned-dose row id: a re-plan supersedes the
+    # row and creates an identical one, and the same reminder must keep the same slot.
+    return f"dose:{dose.course_id}:{dose.number}:{dose.due_on:%Y-%m-%d}:"
+
+
+def _visit_key(visit: Visit) -> str:
     # The day is part of the key: a rescheduled visit is a new reminder, and the one for the old
     # day is cancelled rather than silently moved.
-    return f"visit:{visit.pk}:{visit.visit_date:%Y-%m-%d}:{guardian_id}:{channel}:{kind}"
+    return f"visit:{visit.pk}:{visit.visit_date:%Y-%m-%d}:"
+
+
+def _recipient_key(guardian_id: uuid.UUID, channel: str, kind: str) -> str:
+    return f"{guardian_id}:{channel}:{kind}"
 
 
 # --- who can be reminded -------------------------------------------------------------------------
@@ -256,24 +270,34 @@ def _earliest_day(guardians: Iterable[Guardian], *, now: datetime.datetime) -> d
     return min((guardian_today(g, now) for g in guardians if message_channels(g)), default=None)
 
 
+#: Send times by guardian clock (zone, quiet hours, reminder times and which moments), then by
+#: the day of the dose or visit: (kind, UTC instant) of each reminder wanted that day.
+_SendTimes = dict[tuple, dict[datetime.date, tuple[tuple[str, datetime.datetime], ...]]]
+
+
 def _wanted_slots(
     guardians: Iterable[Guardian],
     doses: list[_Dose],
     visits: list[Visit],
     *,
     now: datetime.datetime,
+    send_times: _SendTimes | None = None,
 ) -> dict[str, _Slot]:
     """Every reminder the current plan of one infant wants, including ones whose time has already
     passed (the caller needs those to tell "no longer wanted" from "too late to plan").
 
     `doses` are the infant's planned doses and `visits` its visits, from the earliest of its
-    guardians' today on, in date order.
+    guardians' today on, in date order. `send_times` is shared by the infants planned together:
+    the guardians of a clinic's cohort mostly keep the same clock, and their infants started on
+    the same day have their doses on the same days, so each send time is worked out once.
     """
     # Worked out once per guardian: a phone number is validated each time it is read.
     channels = {g.pk: message_channels(g) for g in guardians}
     guardians = [g for g in guardians if channels[g.pk]]
     if not guardians:
         return {}
+    if send_times is None:
+        send_times = {}
     # Visits the guardian comes in for. An injection visit on a day a dose is planned is that
     # dose's visit: the dose reminders already tell the guardian, so it gets none of its own.
     dose_days = {dose.due_on for dose in doses}
@@ -282,45 +306,64 @@ def _wanted_slots(
         for visit in visits
         if not (visit.visit_type == VisitType.INJECTION and visit.visit_date in dose_days)
     ]
+    visit_keys = [_visit_key(visit) for visit in visits]
+    dose_keys = [_dose_key(dose) for dose in doses]
     slots: dict[str, _Slot] = {}
     for guardian in guardians:
         today = guardian_today(guardian, now)
-        send_at = functools.partial(local_send_time, guardian)
-        for visit in visits:
+        visit_times = _reminder_times(guardian, VISIT_MOMENTS, send_times)
+        dose_times = _reminder_times(guardian, DOSE_MOMENTS, send_times)
+        # (channel, the guardian's half of the slot key) for each kind of reminder.
+        recipients = {
+            kind: [(c, _recipient_key(guardian.pk, c, kind)) for c in channels[guardian.pk]]
+            for kind in (*VISIT_MOMENTS, *DOSE_MOMENTS)
+        }
+        for visit, visit_key in zip(visits, visit_keys, strict=True):
             if visit.visit_date < today:
                 continue
-            for kind, at, day_offset in _moments(guardian, VISIT_MOMENTS):
-                due_at = send_at(visit.visit_date + datetime.timedelta(days=day_offset), at)
-                for channel in channels[guardian.pk]:
-                    key = visit_slot_key(visit, guardian.pk, channel, kind)
+            for kind, due_at in visit_times(visit.visit_date):
+                for channel, recipient in recipients[kind]:
+                    key = visit_key + recipient
                     slots[key] = _Slot(
-                        key=key,
-                        guardian_id=guardian.pk,
-                        planned_dose_id=None,
-                        visit_id=visit.pk,
-                        kind=kind,
-                        channel=channel,
-                        due_at=due_at,
-                        event_on=visit.visit_date,
+                        key, guardian.pk, None, visit.pk, kind, channel, due_at, visit.visit_date
                     )
-        for dose in doses:
+        for dose, dose_key in zip(doses, dose_keys, strict=True):
             if dose.due_on < today:
                 continue
-            for kind, at, day_offset in _moments(guardian, DOSE_MOMENTS):
-                due_at = send_at(dose.due_on + datetime.timedelta(days=day_offset), at)
-                for channel in channels[guardian.pk]:
-                    key = dose_slot_key(dose, guardian.pk, channel, kind)
+            for kind, due_at in dose_times(dose.due_on):
+                for channel, recipient in recipients[kind]:
+                    key = dose_key + recipient
                     slots[key] = _Slot(
-                        key=key,
-                        guardian_id=guardian.pk,
-                        planned_dose_id=dose.pk,
-                        visit_id=None,
-                        kind=kind,
-                        channel=channel,
-                        due_at=due_at,
-                        event_on=dose.due_on,
+                        key, guardian.pk, dose.pk, None, kind, channel, due_at, dose.due_on
                     )
     return slots
+
+
+def _reminder_times(
+    guardian: Guardian, kinds: tuple[str, str], send_times: _SendTimes
+) -> Callable[[datetime.date], tuple[tuple[str, datetime.datetime], ...]]:
+    """The guardian's (kind, UTC instant) of the reminders of an event on a given day, for the
+    evening-before and morning-of `kinds`, remembered in `send_times` for every guardian who
+    keeps the same clock."""
+    moments = _moments(guardian, kinds)
+    clock = (
+        guardian.time_zone,
+        guardian.quiet_hours_start,
+        guardian.quiet_hours_end,
+        tuple(moments),
+    )
+    by_day = send_times.setdefault(clock, {})
+
+    def times_of(day: datetime.date) -> tuple[tuple[str, datetime.datetime], ...]:
+        times = by_day.get(day)
+        if times is None:
+            times = by_day[day] = tuple(
+                (kind, local_send_time(guardian, day + datetime.timedelta(days=offset), at))
+                for kind, at, offset in moments
+            )
+        return times
+
+    return times_of
 
 
 def _moments(guardian: Guardian, kinds: tuple[str, str]) -> list[tuple[str, datetime.time, int]]:
@@ -420,9 +463,14 @@ def plan_reminders_for(
     stamp = timezone.now()
     changes = _Changes()
     results = {}
+    send_times: _SendTimes = {}
     for infant in infants:
         wanted = _wanted_slots(
-            guardians.get(infant.pk, []), doses[infant.pk], visits[infant.pk], now=now
+            guardians.get(infant.pk, []),
+            doses[infant.pk],
+            visits[infant.pk],
+            now=now,
+            send_times=send_times,
         )
         changed_for = _reconcile(infant, wanted, existing[infant.pk], changes, now=now)
         results[infant.pk] = changed_for
