@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from patients.models.base import time_ordered_id
 from patients.models.people import Guardian, Infant
 from patients.models.treatment import PlannedDose
 from patients.models.visits import Visit
@@ -44,7 +45,8 @@ class MessageStatus(models.TextChoices):
 
 
 class PlannedMessage(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Written by the thousand with every plan: time-ordered keys (base.time_ordered_id).
+    id = models.UUIDField(primary_key=True, default=time_ordered_id, editable=False)
     #: Unique by a constraint rather than `unique=True`, which on PostgreSQL would add a second,
     #: pattern-matching index that no query uses and every insert maintains.
     slot_key = models.CharField(max_length=200)

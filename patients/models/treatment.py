@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from patients.models.base import ClinicalRecord, voiding_constraints
+from patients.models.base import ClinicalRecord, time_ordered_id, voiding_constraints
 from patients.models.checks import check_not_before_birth
 from patients.models.clinics import User
 from patients.models.people import Infant
@@ -175,6 +175,8 @@ class PlannedDoseStatus(models.TextChoices):
 class PlannedDose(ClinicalRecord):
     """A dose the plan expects on a day. Re-planning supersedes future rows; past rows never change."""
 
+    # Written by the thousand with every course started or re-planned: time-ordered keys.
+    id = models.UUIDField(primary_key=True, default=time_ordered_id, editable=False)
     course = models.ForeignKey(
         TreatmentCourse, on_delete=models.PROTECT, related_name="planned_doses"
     )

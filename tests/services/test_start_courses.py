@@ -225,3 +225,39 @@ def test_the_cycle_collector_is_paused_for_a_batch_and_left_as_it_was_found(
     with pytest.raises(ValidationError), cycle_collection_paused():
         raise ValidationError("refused")
     assert gc.isenabled()
+
+
+def test_the_planners_rows_get_time_ordered_keys_and_the_record_keeps_random_ones(
+    clinic, regimen, actor, django_capture_on_commit_callbacks
+):
+    # Doses and reminders are written by the thousand: version 7 keys, in the order they were
+    # made, so each insert lands on the right-hand pages of their indexes (models.base). Both
+    # ways of writing them take the model's default: COPY for a batch, the ORM for one course.
+    started_on = timezone.localdate() + datetime.timedelta(days=1)
+    together = [followed_infant(clinic, n, email=True) for n in range(2)]
+    alone = followed_infant(clinic, 2, email=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        start_courses([CourseStart(i, regimen, started_on) for i in together], actor=actor)
+    with django_capture_on_commit_callbacks(execute=True):
+        start_course(infant=alone, actor=actor, regimen=regimen, started_on=started_on)
+
+    for infants in (together, [alone]):
+        doses = m.PlannedDose.objects.filter(course__infant__in=infants)
+        messages = m.PlannedMessage.objects.filter(infant__in=infants)
+        assert doses.count() > 30 and messages.count() > 60
+        for rows in (doses, messages):
+            keys = list(rows.values_list("pk", flat=True))
+            assert {key.version for key in keys} == {7}
+            assert len(set(keys)) == len(keys)
+        # A dose's history row keeps the dose's own key.
+        dose = doses.first()
+        assert dose.history.get().id == dose.pk
+    first, last = (
+        m.PlannedDose.objects.filter(course__infant=infant).order_by("number").first()
+        for infant in (together[0], alone)
+    )
+    assert first.pk < last.pk  # the later course's keys sort after the earlier one's
+    # The clinical record itself keeps random keys: nothing about a person is told by its key.
+    assert {i.pk.version for i in [*together, alone]} == {4}
+    assert m.TreatmentCourse.objects.get(infant=alone).pk.version == 4
