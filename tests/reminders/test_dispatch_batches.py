@@ -404,7 +404,9 @@ def test_a_batch_redelivered_after_its_worker_was_killed_sends_as_a_resend(
     pipeline, gateway, make_messages
 ):
     ids = make_messages(16)
-    gateway.configure(delay=0.1)
+    # Slow enough that the kill lands while the worker still holds batches: at 0.1 s a send, a
+    # busy machine sometimes let it finish every batch it held before the kill (about 1 in 6).
+    gateway.configure(delay=0.4)
     pipeline.publish(tasks.dispatch_tick)
     wait_until(lambda: len(gateway.attempts()) >= 3, timeout=30, what="the batches to be under way")
 
