@@ -48,8 +48,10 @@ class CallerRoles:
     @cached_property
     def clinical_clinic_ids(self) -> list[uuid.UUID] | None:
         """The clinics ``clinics_for`` gives the caller (staff or lead, active), read with the
-        roles, for the access log's clinic column; None for a superuser, whose clinics are every
-        clinic and are not read here. It grants nothing: rows still come from the scopes."""
+        roles; None for a superuser, whose clinics are every clinic and are not read here. The
+        access log's clinic column reads them, and the infant endpoints hand them to their scope
+        (``clinic_infants_for``) in place of asking ``clinics_for`` again, so this must keep the
+        very rule of ``clinics_for``."""
         if not self.user.is_authenticated:
             return []
         if self.user.is_superuser:
