@@ -10,9 +10,18 @@ import datetime
 import uuid
 from collections.abc import Collection
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet, Sum
 
-from patients.models import Clinic, Infant, InfantGuardian, ReviewTask, Role, User
+from patients.models import (
+    Clinic,
+    Infant,
+    InfantCountChange,
+    InfantGuardian,
+    ReviewTask,
+    Role,
+    User,
+)
 
 CLINICAL_ROLES = (Role.STAFF, Role.LEAD)
 
@@ -110,6 +119,28 @@ def clinic_infants_for(
     if clinic_ids is None:
         clinic_ids = list(clinics_for(user).values_list("id", flat=True))
     return Infant.objects.filter(clinic_id__in=clinic_ids)
+
+
+def active_infant_count(user: User, *, clinic_ids: Collection[uuid.UUID] | None = None) -> int:
+    """How many active (not voided) infants `clinic_infants_for` gives the user.
+
+    On PostgreSQL the infant table's triggers keep each clinic's count as rows change
+    (`InfantCountChange`), so this reads a few rows whatever the cohort's size instead of counting
+    a clinic of 100,000 infants on every page of the list (docs/BENCHMARKS.md, infant list).
+    SQLite keeps no count and the rows are counted.
+    """
+    if connection.vendor != "postgresql":
+        return (
+            clinic_infants_for(user, clinic_ids=clinic_ids).filter(voided_at__isnull=True).count()
+        )
+    if not user.is_authenticated:
+        return 0
+    changes = InfantCountChange.objects.all()
+    if not user.is_superuser:
+        if clinic_ids is None:
+            clinic_ids = list(clinics_for(user).values_list("id", flat=True))
+        changes = changes.filter(clinic_id__in=clinic_ids)
+    return changes.aggregate(count=Sum("change", default=0))["count"]
 
 
 def guardian_of(user: User) -> Guardian | None:

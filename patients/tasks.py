@@ -159,3 +159,11 @@ def refresh_alerts() -> int:
     from patients.services.alerts import refresh_alerts_for_followed_infants
 
     return refresh_alerts_for_followed_infants(now=timezone.now())
+
+
+@shared_task(ignore_result=True, expires=3000)
+def fold_infant_counts() -> int:
+    """Keep the clinics' kept counts of active infants to about one row a clinic."""
+    from patients.services.infant_counts import fold_infant_counts as fold
+
+    return fold()

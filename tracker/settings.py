@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "simple_history",
+    "pgtrigger",
     "phonenumber_field",
     "patients",
 ]
@@ -215,6 +216,11 @@ CELERY_BEAT_SCHEDULE: dict = {  # UTC intervals; beat only ticks, the rows are t
     },
     "alerts-refresh": {
         "task": "patients.tasks.refresh_alerts",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "infant-counts-fold": {
+        "task": "patients.tasks.fold_infant_counts",
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },

@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from patients import models as m
 from patients.selectors import (
     CLINICAL_ROLES,
+    active_infant_count,
     administers,
     children_of,
     clinic_infants_for,
@@ -33,6 +34,11 @@ def _of_infants(model: type, path: str, user: m.User) -> QuerySet:
 def infants(user: m.User, *, clinic_ids: Collection[uuid.UUID] | None = None) -> QuerySet[m.Infant]:
     """``clinic_ids``: the caller's clinics when this request has read them already."""
     return clinic_infants_for(user, clinic_ids=clinic_ids)
+
+
+def active_infants_count(user: m.User, *, clinic_ids: Collection[uuid.UUID] | None = None) -> int:
+    """How many rows `infants` holds that are not voided, without counting them."""
+    return active_infant_count(user, clinic_ids=clinic_ids)
 
 
 def mothers(user: m.User) -> QuerySet[m.Mother]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 
+import pgtrigger
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -209,6 +210,30 @@ BIRTH_WEIGHT_MIN_G = 300
 BIRTH_WEIGHT_MAX_G = 7000
 
 
+#: The table of `InfantCountChange`, named here because the infant table's triggers write to it.
+INFANT_COUNT_TABLE = "patients_infantcountchange"
+
+
+def _infant_count_trigger(name: str, operation, referencing, counted: str) -> pgtrigger.Trigger:
+    """A statement-level trigger that records what one statement did to each clinic's count of
+    active infants: one row a clinic, however many infants the statement wrote (a COPY of a
+    cohort included), and none when the count did not move."""
+    return pgtrigger.Trigger(
+        name=name,
+        level=pgtrigger.Statement,
+        when=pgtrigger.After,
+        operation=operation,
+        referencing=referencing,
+        # Built from the constants above, never from input.
+        func=f"""
+            INSERT INTO {INFANT_COUNT_TABLE} (clinic_id, change)
+            SELECT clinic_id, sum(change) FROM ({counted}) AS counted
+            GROUP BY clinic_id HAVING sum(change) <> 0;
+            RETURN NULL;
+        """,  # noqa: S608
+    )
+
+
 class Infant(ClinicalRecord):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="infants")
     record_number = models.CharField(max_length=40, help_text="The clinic's own patient number.")
@@ -295,6 +320,33 @@ class Infant(ClinicalRecord):
                 condition=Q(diagnosis_date__isnull=True) | Q(diagnosis_date__gte=F("birth_date")),
                 name="infant_diagnosis_after_birth",
                 violation_error_message="The diagnosis date cannot be before the birth date.",
+            ),
+        ]
+        # Each clinic's count of active infants, kept by PostgreSQL as rows are written, so the
+        # infant list can say how many there are without counting them on every page
+        # (`selectors.active_infant_count`, docs/BENCHMARKS.md). Triggers rather than the
+        # services: every way an infant row is written (the API, the import, a bulk load, COPY)
+        # moves the count, and none can forget to. Transition tables allow one event a trigger.
+        triggers = [
+            _infant_count_trigger(
+                "infant_count_insert",
+                pgtrigger.Insert,
+                pgtrigger.Referencing(new="added"),
+                "SELECT clinic_id, 1 AS change FROM added WHERE voided_at IS NULL",
+            ),
+            _infant_count_trigger(
+                "infant_count_update",
+                pgtrigger.Update,
+                pgtrigger.Referencing(old="before_update", new="after_update"),
+                "SELECT clinic_id, 1 AS change FROM after_update WHERE voided_at IS NULL"
+                " UNION ALL"
+                " SELECT clinic_id, -1 FROM before_update WHERE voided_at IS NULL",
+            ),
+            _infant_count_trigger(
+                "infant_count_delete",
+                pgtrigger.Delete,
+                pgtrigger.Referencing(old="removed"),
+                "SELECT clinic_id, -1 AS change FROM removed WHERE voided_at IS NULL",
             ),
         ]
 
@@ -386,3 +438,25 @@ class PresentingSign(ClinicalRecord):
 
     def __str__(self) -> str:
         return self.get_sign_display()
+
+
+class InfantCountChange(models.Model):
+    """One change to a clinic's count of active (not voided) infants, written by the infant
+    table's triggers on PostgreSQL; the count is the sum of a clinic's rows.
+
+    Changes are added rather than one row a clinic updated in place, so two transactions that
+    register infants in the same clinic never wait on each other for the count. The periodic
+    `compact_infant_counts` folds each clinic's rows into one. This is a derived figure, not part
+    of the record: it has no history, and folding deletes rows. On SQLite nothing writes here and
+    the list counts its rows instead.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    change = models.IntegerField()
+
+    class Meta:
+        db_table = INFANT_COUNT_TABLE
+
+    def __str__(self) -> str:
+        return f"{self.change:+d} active infants in clinic {self.clinic_id}"

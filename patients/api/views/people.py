@@ -9,9 +9,11 @@ from typing import Any
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.settings import api_settings
 
 from patients import models as m
 from patients.api import filters, scopes
+from patients.api.pagination import PageNumberPagination
 from patients.api.permissions import CLINICAL, GUARDIAN, LEAD, caller_roles
 from patients.api.serializers.people import (
     ChildSerializer,
@@ -24,6 +26,16 @@ from patients.api.views.writes import CreateMixin, UpdateMixin
 from patients.models.treatment import PlannedDoseStatus
 from patients.services.records import create_record, update_record
 from patients.services.reminders import update_reminder_preferences
+
+#: Query parameters that page or order a list without choosing its rows.
+_NOT_FILTERS = frozenset(
+    {
+        PageNumberPagination.page_query_param,
+        PageNumberPagination.page_size_query_param,
+        api_settings.ORDERING_PARAM,
+        api_settings.URL_FORMAT_OVERRIDE,
+    }
+)
 
 
 @extend_schema_view(
@@ -89,6 +101,25 @@ class InfantViewSet(
         # infant detail).
         clinic_ids = caller_roles(self.request).clinical_clinic_ids
         return scopes.infants(self.request.user, clinic_ids=clinic_ids)
+
+    def known_count(self) -> int | None:
+        """The list's count, kept by the database, when the list is every active infant in the
+        caller's scope (no filter but the default record status); None when a filter narrows it
+        and the rows must be counted. Counting 100,000 infants took most of a page's time
+        (docs/BENCHMARKS.md, infant list)."""
+        if self.action != "list":
+            return None  # an infant's history pages through its versions, not the infants
+        if not set(self.request.query_params) <= _NOT_FILTERS:
+            asked = self.filterset_class(
+                self.request.query_params, queryset=m.Infant.objects.none(), request=self.request
+            )
+            if not asked.is_valid():
+                return None  # the filter backend answers with the errors
+            chosen = {k: v for k, v in asked.form.cleaned_data.items() if v not in (None, "", [])}
+            if chosen.pop("record_status", "active") != "active" or chosen:
+                return None
+        clinic_ids = caller_roles(self.request).clinical_clinic_ids
+        return scopes.active_infants_count(self.request.user, clinic_ids=clinic_ids)
 
     def perform_write(self, data, request) -> m.Infant:
         return create_record(m.Infant, actor=request.user, **data)
