@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import functools
 
-from django.core.paginator import Paginator
 from rest_framework import pagination
 
-
-class KnownCountPaginator(Paginator):
-    """Django's paginator told the count instead of asking the rows for it."""
-
-    def __init__(self, object_list, per_page, *, count: int, **options) -> None:
-        super().__init__(object_list, per_page, **options)
-        self.count = count  # in place of the cached `count` property: the rows are not counted
+from patients.paging import KnownCountPaginator
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

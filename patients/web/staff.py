@@ -39,7 +39,13 @@ from patients.models.labs import LabFlag
 from patients.models.people import FollowUpStatus
 from patients.models.reminders import MessageStatus
 from patients.models.treatment import CourseStatus, PlannedDoseStatus
-from patients.selectors import clinic_infants_for, clinics_for, open_review_tasks
+from patients.paging import KnownCountPaginator
+from patients.selectors import (
+    active_infant_count,
+    clinic_infants_for,
+    clinics_for,
+    open_review_tasks,
+)
 from patients.services import charts as chart_service
 from patients.services.alerts import acknowledge_alert, open_alerts_for
 from patients.services.audit import AccessAction, log_access
@@ -239,15 +245,23 @@ def infant_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
     status = request.GET.get("status", "")
     open_alert = request.GET.get("alert") == "1"
+    # Read once for the rows and for their count.
+    clinic_ids = list(clinics_for(request.user).values_list("id", flat=True))
     infants = search_infants(
-        _scoped_active_infants(request.user).select_related("clinic"),
+        clinic_infants_for(request.user, clinic_ids=clinic_ids).active().select_related("clinic"),
         query=query,
         status=status,
         open_alert=open_alert,
     ).annotate(
         open_alerts=Exists(m.Alert.objects.filter(infant=OuterRef("pk"), resolved_at__isnull=True))
     )
-    page_obj = Paginator(infants.order_by("family_name", "given_name", "pk"), INFANTS_PER_PAGE)
+    ordered = infants.order_by("family_name", "given_name", "pk")
+    if query.strip() or status in FollowUpStatus.values or open_alert:
+        page_obj = Paginator(ordered, INFANTS_PER_PAGE)
+    else:
+        # Every active infant in scope: the database keeps that count (no COUNT of the clinic).
+        count = active_infant_count(request.user, clinic_ids=clinic_ids)
+        page_obj = KnownCountPaginator(ordered, INFANTS_PER_PAGE, count=count)
     current = page_obj.get_page(request.GET.get("page"))
     log_access(request, action=AccessAction.LIST, resource=m.Infant)
     return page(
