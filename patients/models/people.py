@@ -445,8 +445,8 @@ class InfantCountChange(models.Model):
     table's triggers on PostgreSQL; the count is the sum of a clinic's rows.
 
     Changes are added rather than one row a clinic updated in place, so two transactions that
-    register infants in the same clinic never wait on each other for the count. The periodic
-    `compact_infant_counts` folds each clinic's rows into one. This is a derived figure, not part
+    register infants in the same clinic never wait on each other for the count. The hourly
+    `fold_infant_counts` folds each clinic's rows into one. This is a derived figure, not part
     of the record: it has no history, and folding deletes rows. On SQLite nothing writes here and
     the list counts its rows instead.
     """
