@@ -16,6 +16,7 @@ import datetime
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -81,6 +82,20 @@ def log(message: str) -> None:
     print(f"[{datetime.datetime.now():%H:%M:%S}] {message}", flush=True)
 
 
+def _stop_on_signal() -> None:
+    """Ctrl-C or a plain `kill` ends a run as an interrupted phase does: the phase in progress is
+    recorded as interrupted, what was measured so far is written, and every process the run
+    started is stopped. SIGINT is set again as well because a shell that starts a job in the
+    background (`make bench &`, nohup) starts it with SIGINT ignored, and SIGTERM would
+    otherwise end the run at once with its results unwritten."""
+
+    def stop(signum: int, frame) -> None:
+        raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -97,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-doc", action="store_true")
     parser.add_argument("--drop", action="store_true", help="drop the bench database at the end")
     args = parser.parse_args(argv)
+    _stop_on_signal()
 
     config = dict(QUICK if args.quick else FULL)
     if args.endurance_seconds:

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import os
+import signal
+import time
 import uuid
 
 import pytest
 from psycopg.types.json import Jsonb
 
-from bench import report, stats
+from bench import report, run, stats
 from bench.bulkcopy import _line, new_id
 
 
@@ -123,3 +126,17 @@ def test_the_document_section_between_the_markers_is_replaced(tmp_path):
     assert "old" not in text
     assert "hand-written" in text and "after" in text
     assert f"{report.START}\nnew table\n{report.END}" in text
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_run_stopped_by_a_signal_ends_as_an_interrupted_run(signum):
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a background job is started
+        run._stop_on_signal()
+        with pytest.raises(KeyboardInterrupt, match=signal.Signals(signum).name):
+            os.kill(os.getpid(), signum)
+            time.sleep(5)  # the handler runs at the next bytecode; this sleep is cut short
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
