@@ -33,12 +33,12 @@ def cycle_collection_paused() -> Iterator[None]:
     times: at a thousand courses that is a sixth of the time. Garbage that does form a cycle in
     the meantime is collected once this ends; reference counting frees everything else as usual.
     """
-    paused = gc.isenabled()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
 
 

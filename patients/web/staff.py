@@ -91,10 +91,6 @@ def _section(queryset: QuerySet, *, counted: QuerySet | None = None) -> Section:
     return Section(rows, min(found, COUNT_UP_TO), capped=found > COUNT_UP_TO)
 
 
-def _scoped_active_infants(user: m.User) -> QuerySet[m.Infant]:
-    return clinic_infants_for(user).active()
-
-
 #: Doses due today in the order of the worklist: by the infant's name, then the dose's number.
 _DUE_TODAY_ORDER = ("course__infant__family_name", "course__infant__given_name", "number")
 
@@ -219,6 +215,7 @@ def _phone_digits(query: str) -> str | None:
 def search_infants(
     infants: QuerySet[m.Infant], *, query: str, status: str, open_alert: bool
 ) -> QuerySet[m.Infant]:
+    """The infants matching the list's search terms; `narrows_search` says when any applies."""
     query = query.strip()
     if query:
         match = Q(record_number__icontains=query)
@@ -240,6 +237,11 @@ def search_infants(
     return infants
 
 
+def narrows_search(*, query: str, status: str, open_alert: bool) -> bool:
+    """Whether `search_infants` leaves any infant out for these terms: each term it applies."""
+    return bool(query.strip()) or status in FollowUpStatus.values or open_alert
+
+
 @clinical_required
 def infant_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
@@ -256,7 +258,7 @@ def infant_list(request: HttpRequest) -> HttpResponse:
         open_alerts=Exists(m.Alert.objects.filter(infant=OuterRef("pk"), resolved_at__isnull=True))
     )
     ordered = infants.order_by("family_name", "given_name", "pk")
-    if query.strip() or status in FollowUpStatus.values or open_alert:
+    if narrows_search(query=query, status=status, open_alert=open_alert):
         page_obj = Paginator(ordered, INFANTS_PER_PAGE)
     else:
         # Every active infant in scope: the database keeps that count (no COUNT of the clinic).
