@@ -14,7 +14,7 @@ def time_ordered_id() -> uuid.UUID:
     """A UUID version 7 (RFC 9562): a millisecond timestamp, then 74 random bits. Keys made within
     one millisecond each take the next one, so a process's keys never sort backwards.
 
-    For the rows the planner writes by the hundred thousand (planned doses, reminders). A random
+    For the rows the planner writes by the thousand (courses, planned doses, reminders). A random
     key lands each new row on a random page of every index that holds it, and with a table of
     millions PostgreSQL logs each such page whole after every checkpoint: that, not Python, was
     most of the time of starting a clinic's courses together (docs/BENCHMARKS.md, planning).
@@ -45,8 +45,8 @@ class ClinicalQuerySet(models.QuerySet):
 class ClinicalRecord(models.Model):
     """A row of the clinical record.
 
-    The primary key is a random UUID, so no sequential id ever appears in a URL (planned doses
-    take a time-ordered one, `time_ordered_id`, no more guessable). Rows are voided
+    The primary key is a random UUID, so no sequential id ever appears in a URL (courses and
+    planned doses take a time-ordered one, `time_ordered_id`, no more guessable). Rows are voided
     (who, when, why) rather than deleted, and django-simple-history keeps a copy of every version
     with the user who made it; the abstract history is inherited by every concrete subclass.
     """

@@ -45,6 +45,10 @@ class CourseStatus(models.TextChoices):
 
 
 class TreatmentCourse(ClinicalRecord):
+    # Time-ordered, as its doses' keys are: a course's id leads the slot key of each of its
+    # reminders and keys the index of its doses, so random course ids would scatter a clinic's
+    # planning over every page of those indexes (docs/BENCHMARKS.md, planning).
+    id = models.UUIDField(primary_key=True, default=time_ordered_id, editable=False)
     infant = models.ForeignKey(Infant, on_delete=models.PROTECT, related_name="treatment_courses")
     drug = models.CharField(max_length=20, choices=Drug.choices)
     route = models.CharField(max_length=14, choices=Route.choices)

@@ -227,12 +227,14 @@ def test_the_cycle_collector_is_paused_for_a_batch_and_left_as_it_was_found(
     assert gc.isenabled()
 
 
-def test_the_planners_rows_get_time_ordered_keys_and_the_record_keeps_random_ones(
+def test_courses_and_the_planners_rows_get_time_ordered_keys_and_people_keep_random_ones(
     clinic, regimen, actor, django_capture_on_commit_callbacks
 ):
-    # Doses and reminders are written by the thousand: version 7 keys, in the order they were
-    # made, so each insert lands on the right-hand pages of their indexes (models.base). Both
-    # ways of writing them take the model's default: COPY for a batch, the ORM for one course.
+    # Courses, doses and reminders are written by the thousand: version 7 keys, in the order
+    # they were made, so each insert lands on the right-hand pages of their indexes
+    # (models.base); a reminder's slot key starts with its course's key, so its unique index
+    # fills in order too. Both ways of writing them take the model's default: COPY for a batch,
+    # the ORM for one course.
     started_on = timezone.localdate() + datetime.timedelta(days=1)
     together = [followed_infant(clinic, n, email=True) for n in range(2)]
     alone = followed_infant(clinic, 2, email=True)
@@ -246,7 +248,8 @@ def test_the_planners_rows_get_time_ordered_keys_and_the_record_keeps_random_one
         doses = m.PlannedDose.objects.filter(course__infant__in=infants)
         messages = m.PlannedMessage.objects.filter(infant__in=infants)
         assert doses.count() > 30 and messages.count() > 60
-        for rows in (doses, messages):
+        courses = m.TreatmentCourse.objects.filter(infant__in=infants)
+        for rows in (courses, doses, messages):
             keys = list(rows.values_list("pk", flat=True))
             assert {key.version for key in keys} == {7}
             assert len(set(keys)) == len(keys)
@@ -258,6 +261,14 @@ def test_the_planners_rows_get_time_ordered_keys_and_the_record_keeps_random_one
         for infant in (together[0], alone)
     )
     assert first.pk < last.pk  # the later course's keys sort after the earlier one's
-    # The clinical record itself keeps random keys: nothing about a person is told by its key.
+    assert first.course_id < last.course_id
+    slot_keys = [
+        m.PlannedMessage.objects.filter(infant=infant, planned_dose__isnull=False)
+        .order_by("slot_key")
+        .values_list("slot_key", flat=True)
+        for infant in (together[0], alone)
+    ]
+    assert slot_keys[0].last() < slot_keys[1].first()
+    # The infant and the guardians keep random keys: nothing about a person is told by its key.
     assert {i.pk.version for i in [*together, alone]} == {4}
-    assert m.TreatmentCourse.objects.get(infant=alone).pk.version == 4
+    assert {g.pk.version for g in m.Guardian.objects.all()} == {4}
