@@ -27,13 +27,16 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from patients import models as m
@@ -54,6 +57,10 @@ logger = logging.getLogger(__name__)
 RULES_VERSION = "safety-1+monitoring-1"
 
 MONITORING_OVERDUE = "monitoring_overdue"
+
+#: Infants refreshed together in one transaction by the periodic pass and after a batch of
+#: courses: their rows stay locked while it runs, a fraction of a second for a hundred.
+REFRESH_CHUNK = 100
 
 # One fact, one alert: when a safety rule already speaks about a monitoring item, the overdue
 # item is not raised a second time beside it.
@@ -97,27 +104,64 @@ class _Span:
 # --------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def refresh_alerts(infant: m.Infant, *, now: datetime.datetime) -> list[m.Alert]:
     """Evaluate every rule for the infant at ``now`` (aware) and bring the stored alerts in step.
 
     Returns the infant's open alerts after the refresh, most severe first. A voided infant's
     record raises nothing, so its open alerts are resolved.
     """
+    refreshed = refresh_alerts_of([infant.pk], now=now)
+    if infant.pk not in refreshed:
+        raise m.Infant.DoesNotExist(f"No infant {infant.pk}.")
+    return refreshed[infant.pk]
+
+
+@transaction.atomic
+def refresh_alerts_of(
+    infant_ids: Iterable[uuid.UUID], *, now: datetime.datetime
+) -> dict[uuid.UUID, list[m.Alert]]:
+    """`refresh_alerts` for many infants in one transaction, reading each table once: infant id
+    to its open alerts. The rules are the same for each infant; what changes is that the record
+    is read for all of them together (`_records_of`), about ten queries whatever their number,
+    where one infant at a time cost ten queries each (docs/BENCHMARKS.md, planning)."""
     if timezone.is_naive(now):
         raise ValueError("now must be timezone-aware")
-    # Holding the infant row serialises concurrent refreshes of one infant, which would otherwise
-    # both create the same new alert and trip the one-open-alert-per-rule constraint.
-    infant = (
-        m.Infant.objects.select_related("clinic").select_for_update(of=("self",)).get(pk=infant.pk)
+    # Holding the infant rows serialises concurrent refreshes of one infant, which would otherwise
+    # both create the same new alert and trip the one-open-alert-per-rule constraint. Taken in id
+    # order, so two refreshes of overlapping sets of infants cannot deadlock.
+    infants = list(
+        m.Infant.objects.select_related("clinic")
+        .select_for_update(of=("self",))
+        .filter(pk__in=set(infant_ids))
+        .order_by("pk")
     )
-    zone = infant.clinic.zone
-    # The rules read "today" from now's date, which is the clinic's date, not UTC's.
-    wanted = {} if infant.is_voided else _evaluate(infant, now=now.astimezone(zone), zone=zone)
+    records = _records_of([infant.pk for infant in infants if not infant.is_voided])
+    open_alerts: dict[uuid.UUID, dict[str, m.Alert]] = defaultdict(dict)
+    for alert in m.Alert.objects.filter(
+        infant_id__in=[infant.pk for infant in infants], resolved_at__isnull=True
+    ):
+        open_alerts[alert.infant_id][alert.code] = alert
+    refreshed = {}
+    for infant in infants:
+        zone = infant.clinic.zone
+        # The rules read "today" from now's date, which is the clinic's date, not UTC's.
+        wanted = (
+            {}
+            if infant.is_voided
+            else _evaluate(infant, records[infant.pk], now=now.astimezone(zone), zone=zone)
+        )
+        refreshed[infant.pk] = _store(infant, wanted, open_alerts[infant.pk], now=now)
+    return refreshed
 
-    open_alerts = {
-        a.code: a for a in m.Alert.objects.filter(infant=infant, resolved_at__isnull=True)
-    }
+
+def _store(
+    infant: m.Infant,
+    wanted: dict[str, safety.Alert],
+    open_alerts: dict[str, m.Alert],
+    *,
+    now: datetime.datetime,
+) -> list[m.Alert]:
+    """Bring one infant's stored alerts in step with what the rules say now."""
     current = []
     for code, alert in wanted.items():
         row = open_alerts.pop(code, None)
@@ -157,15 +201,26 @@ def refresh_alerts_after_commit(infant: m.Infant) -> None:
 
 
 def refresh_alerts_for_followed_infants(
-    *, now: datetime.datetime | None = None, chunk: int = 500
+    *, now: datetime.datetime | None = None, chunk: int = REFRESH_CHUNK
 ) -> int:
-    """The periodic pass: every infant in active follow-up, in chunks; returns how many."""
+    """The periodic pass: every infant in active follow-up, `chunk` infants to a transaction;
+    returns how many."""
     now = now or timezone.now()
     count = 0
-    infants = m.Infant.objects.active().filter(follow_up_status="active").select_related("clinic")
-    for infant in infants.iterator(chunk_size=chunk):
-        refresh_alerts(infant, now=now)
-        count += 1
+    infant_ids = (
+        m.Infant.objects.active()
+        .filter(follow_up_status="active")
+        .values_list("pk", flat=True)
+        .iterator(chunk_size=chunk)
+    )
+    ids: list[uuid.UUID] = []
+    for infant_id in infant_ids:
+        ids.append(infant_id)
+        if len(ids) == chunk:
+            count += len(refresh_alerts_of(ids, now=now))
+            ids = []
+    if ids:
+        count += len(refresh_alerts_of(ids, now=now))
     return count
 
 
@@ -207,78 +262,165 @@ def open_alerts_for(infant: m.Infant) -> QuerySet[m.Alert]:
 # --------------------------------------------------------------------------------------------
 
 
-def _evaluate(
-    infant: m.Infant, *, now: datetime.datetime, zone: ZoneInfo
-) -> dict[str, safety.Alert]:
-    courses = tuple(
-        safety.CourseStart(drug, started_on)
-        for drug, started_on in m.TreatmentCourse.objects.active()
-        .filter(infant=infant)
-        .values_list("drug", "started_on")
+class _Lab(NamedTuple):
+    pk: uuid.UUID
+    analyte: str
+    collected_on: datetime.date
+    collected_time: datetime.time | None
+    value: Decimal | None
+    unit: str
+    comparator: str
+
+
+@dataclass
+class _Record:
+    """What the rules read of one infant's record, as plain values."""
+
+    courses: list[tuple[str, datetime.date]] = field(default_factory=list)
+    #: The first B12 dose given (its day and moment, when recorded), else None.
+    first_given: tuple[datetime.date, datetime.datetime | None] | None = None
+    #: The day of the first B12 dose planned or given, for an infant with none given yet.
+    first_planned_on: datetime.date | None = None
+    #: Every active lab result, newest first (the model's order).
+    labs: list[_Lab] = field(default_factory=list)
+    movements: list[tuple[str, datetime.date, datetime.date | None]] = field(default_factory=list)
+    mri_dates: list[datetime.date] = field(default_factory=list)
+    denver_dates: list[datetime.date] = field(default_factory=list)
+    growth_dates: list[datetime.date] = field(default_factory=list)
+
+    def first_b12_dose(self, zone: ZoneInfo) -> _Span | None:
+        """The first B12 dose given, or else the first one planned (its day, as a span)."""
+        if self.first_given is not None:
+            given_on, given_at = self.first_given
+            if given_at is not None:
+                moment = given_at.astimezone(zone)
+                return _Span(moment, moment)
+            return _Span.day(given_on, zone)
+        return None if self.first_planned_on is None else _Span.day(self.first_planned_on, zone)
+
+
+def _records_of(infant_ids: list[uuid.UUID]) -> dict[uuid.UUID, _Record]:
+    """The record the rules read, for many infants in one query per table. Each query keeps its
+    model's order (or the order the rule needs), so every infant's rows come in the order a query
+    of that infant alone would give them."""
+    records = {pk: _Record() for pk in infant_ids}
+    if not infant_ids:
+        return records
+    for infant_id, drug, started_on in (
+        m.TreatmentCourse.objects.active()
+        .filter(infant_id__in=infant_ids)
+        .values_list("infant_id", "drug", "started_on")
+    ):
+        records[infant_id].courses.append((drug, started_on))
+    # The first B12 dose of each infant, given and planned, as subqueries of the infant rows:
+    # reading every dose of a thousand infants to keep one each would read a year of injections.
+    given = (
+        m.DoseAdministration.objects.active()
+        .filter(
+            course__infant=OuterRef("pk"),
+            course__voided_at__isnull=True,
+            course__drug__in=safety.B12_DRUGS,
+        )
+        .order_by("given_on", F("given_at").asc(nulls_first=True))
     )
-    first_dose = _first_b12_dose(infant, zone)
+    planned = (
+        m.PlannedDose.objects.active()
+        .filter(
+            course__infant=OuterRef("pk"),
+            course__voided_at__isnull=True,
+            course__drug__in=safety.B12_DRUGS,
+            status__in=(PlannedDoseStatus.PLANNED, PlannedDoseStatus.GIVEN),
+        )
+        .order_by("due_on")
+    )
+    for infant_id, given_on, given_at, planned_on in (
+        m.Infant.objects.filter(pk__in=infant_ids)
+        .annotate(
+            given_on=Subquery(given.values("given_on")[:1]),
+            given_at=Subquery(given.values("given_at")[:1]),
+            planned_on=Subquery(planned.values("due_on")[:1]),
+        )
+        .values_list("pk", "given_on", "given_at", "planned_on")
+    ):
+        record = records[infant_id]
+        record.first_given = None if given_on is None else (given_on, given_at)
+        record.first_planned_on = planned_on
+    for infant_id, *lab in (
+        m.LabResult.objects.active()
+        .filter(infant_id__in=infant_ids)
+        .values_list(
+            "infant_id",
+            "pk",
+            "analyte",
+            "collected_on",
+            "collected_time",
+            "value",
+            "unit",
+            "comparator",
+        )
+    ):
+        records[infant_id].labs.append(_Lab(*lab))
+    for infant_id, *movement in (
+        m.AdverseEvent.objects.active()
+        .filter(infant_id__in=infant_ids, event_type__in=safety.MOVEMENT_KINDS)
+        .values_list("infant_id", "event_type", "onset_on", "resolved_on")
+    ):
+        records[infant_id].movements.append(tuple(movement))
+    for infant_id, performed_on in (
+        m.ImagingStudy.objects.active()
+        .filter(infant_id__in=infant_ids, modality=Modality.MRI, body_site=BodySite.BRAIN)
+        .order_by("performed_on")
+        .values_list("infant_id", "performed_on")
+    ):
+        records[infant_id].mri_dates.append(performed_on)
+    for infant_id, assessed_on in (
+        m.DenverAssessment.objects.active()
+        .filter(infant_id__in=infant_ids)
+        .values_list("infant_id", "assessed_on")
+    ):
+        records[infant_id].denver_dates.append(assessed_on)
+    for infant_id, measured_on in (
+        m.GrowthMeasurement.objects.active()
+        .filter(infant_id__in=infant_ids)
+        .values_list("infant_id", "measured_on")
+    ):
+        records[infant_id].growth_dates.append(measured_on)
+    return records
+
+
+def _evaluate(
+    infant: m.Infant, record: _Record, *, now: datetime.datetime, zone: ZoneInfo
+) -> dict[str, safety.Alert]:
+    courses = tuple(safety.CourseStart(drug, started_on) for drug, started_on in record.courses)
+    first_dose = record.first_b12_dose(zone)
     if first_dose is None:
         # Before any B12 dose only the folic acid rule can speak.
         return _by_code(safety.evaluate_safety(safety.SafetyInputs(courses=courses), now=now))
 
     deadline = first_dose.start + safety.POTASSIUM_WINDOW
-    potassium = tuple(_potassium_within_window(infant, first_dose, zone))
+    potassium = tuple(_potassium_within_window(record, first_dose, zone))
     inputs = safety.SafetyInputs(
         courses=courses,
         first_dose_at=first_dose.start,
-        haemoglobin=tuple(_haemoglobin_until(infant, deadline.date(), zone)),
+        haemoglobin=tuple(_haemoglobin_until(record, deadline.date(), zone)),
         potassium_collected_at=potassium,
         movements=tuple(
             safety.MovementEvent(kind, onset_on, resolved_on)
-            for kind, onset_on, resolved_on in m.AdverseEvent.objects.active()
-            .filter(infant=infant, event_type__in=safety.MOVEMENT_KINDS)
-            .values_list("event_type", "onset_on", "resolved_on")
+            for kind, onset_on, resolved_on in record.movements
         ),
     )
     alerts = list(safety.evaluate_safety(inputs, now=now))
     # Overdue follow-up is the clinic's task only while it follows the infant.
     if infant.follow_up_status == FollowUpStatus.ACTIVE:
         raised = {a.code for a in alerts}
-        alerts += _overdue_monitoring(infant, first_dose, potassium, zone, now=now, raised=raised)
+        alerts += _overdue_monitoring(
+            infant, record, first_dose, potassium, zone, now=now, raised=raised
+        )
     return _by_code(alerts)
 
 
-def _first_b12_dose(infant: m.Infant, zone: ZoneInfo) -> _Span | None:
-    """The first B12 dose given, or else the first one planned (its day, as a span)."""
-    given = (
-        m.DoseAdministration.objects.active()
-        .filter(
-            course__infant=infant,
-            course__voided_at__isnull=True,
-            course__drug__in=safety.B12_DRUGS,
-        )
-        .order_by("given_on", F("given_at").asc(nulls_first=True))
-        .values_list("given_on", "given_at")
-        .first()
-    )
-    if given is not None:
-        given_on, given_at = given
-        if given_at is not None:
-            moment = given_at.astimezone(zone)
-            return _Span(moment, moment)
-        return _Span.day(given_on, zone)
-    planned_on = (
-        m.PlannedDose.objects.active()
-        .filter(
-            course__infant=infant,
-            course__voided_at__isnull=True,
-            course__drug__in=safety.B12_DRUGS,
-            status__in=(PlannedDoseStatus.PLANNED, PlannedDoseStatus.GIVEN),
-        )
-        .order_by("due_on")
-        .values_list("due_on", flat=True)
-        .first()
-    )
-    return None if planned_on is None else _Span.day(planned_on, zone)
-
-
 def _potassium_within_window(
-    infant: m.Infant, first_dose: _Span, zone: ZoneInfo
+    record: _Record, first_dose: _Span, zone: ZoneInfo
 ) -> Iterable[datetime.datetime]:
     """Potassium collection times that certainly lie within 48 hours after the first dose.
 
@@ -287,20 +429,17 @@ def _potassium_within_window(
     computes from the start of the dose's span.
     """
     deadline = first_dose.start + safety.POTASSIUM_WINDOW
-    results = m.LabResult.objects.active().filter(
-        infant=infant,
-        analyte=Analyte.POTASSIUM,
-        collected_on__gte=first_dose.start.date(),
-        collected_on__lte=deadline.date(),
-    )
-    for result in results:
-        span = _Span.recorded(result.collected_on, result.collected_time, zone)
+    first_day, last_day = first_dose.start.date(), deadline.date()
+    for lab in record.labs:
+        if lab.analyte != Analyte.POTASSIUM or not first_day <= lab.collected_on <= last_day:
+            continue
+        span = _Span.recorded(lab.collected_on, lab.collected_time, zone)
         if first_dose.end <= span.start and span.end <= deadline:
             yield span.start
 
 
 def _haemoglobin_until(
-    infant: m.Infant, last_day: datetime.date, zone: ZoneInfo
+    record: _Record, last_day: datetime.date, zone: ZoneInfo
 ) -> Iterable[safety.TimedLab]:
     """Haemoglobin values up to the end of the potassium window; the core picks the last one
     before the first dose and any in the 48 hours after it.
@@ -309,23 +448,19 @@ def _haemoglobin_until(
     is taken as the baseline (the last one before the dose): either way severity is judged on it.
     """
     accepted = {unit.unit for unit in DEFAULT_CATALOGUE.analyte(Analyte.HAEMOGLOBIN).units}
-    results = m.LabResult.objects.active().filter(
-        infant=infant,
-        analyte=Analyte.HAEMOGLOBIN,
-        value__isnull=False,
-        collected_on__lte=last_day,
-    )
-    for result in results:
-        if result.unit not in accepted:
+    for lab in record.labs:
+        if lab.analyte != Analyte.HAEMOGLOBIN or lab.value is None or lab.collected_on > last_day:
+            continue
+        if lab.unit not in accepted:
             # The core cannot compare it with the threshold; log rather than fail the refresh,
             # which would also silence every other rule for this infant.
-            logger.warning("haemoglobin %s in unreadable unit %r skipped", result.pk, result.unit)
+            logger.warning("haemoglobin %s in unreadable unit %r skipped", lab.pk, lab.unit)
             continue
         # The column keeps four decimals; the evidence shows the value as the laboratory gave it.
-        value = Decimal(f"{result.value.normalize():f}")
+        value = Decimal(f"{lab.value.normalize():f}")
         yield safety.TimedLab(
-            LabValue(Analyte.HAEMOGLOBIN, value, result.unit, result.comparator),
-            _Span.recorded(result.collected_on, result.collected_time, zone).start,
+            LabValue(Analyte.HAEMOGLOBIN, value, lab.unit, lab.comparator),
+            _Span.recorded(lab.collected_on, lab.collected_time, zone).start,
         )
 
 
@@ -335,15 +470,17 @@ def monitoring_states(infant: m.Infant, *, now: datetime.datetime) -> list[monit
     Empty before any B12 dose is given or planned: the plan counts from the first dose.
     """
     zone = infant.clinic.zone
-    first_dose = _first_b12_dose(infant, zone)
+    record = _records_of([infant.pk])[infant.pk]
+    first_dose = record.first_b12_dose(zone)
     if first_dose is None:
         return []
-    potassium = tuple(_potassium_within_window(infant, first_dose, zone))
-    return _monitoring_states(infant, first_dose, potassium, zone, now=now.astimezone(zone))
+    potassium = tuple(_potassium_within_window(record, first_dose, zone))
+    return _monitoring_states(infant, record, first_dose, potassium, zone, now=now.astimezone(zone))
 
 
 def _overdue_monitoring(
     infant: m.Infant,
+    record: _Record,
     first_dose: _Span,
     potassium: tuple[datetime.datetime, ...],
     zone: ZoneInfo,
@@ -353,7 +490,7 @@ def _overdue_monitoring(
 ) -> list[safety.Alert]:
     """One warning per monitoring item whose window has closed without what it needs."""
     alerts = []
-    for state in _monitoring_states(infant, first_dose, potassium, zone, now=now):
+    for state in _monitoring_states(infant, record, first_dose, potassium, zone, now=now):
         item = state.item
         if state.status is not monitoring.ItemStatus.OVERDUE:
             continue
@@ -365,18 +502,14 @@ def _overdue_monitoring(
 
 def _monitoring_states(
     infant: m.Infant,
+    record: _Record,
     first_dose: _Span,
     potassium: tuple[datetime.datetime, ...],
     zone: ZoneInfo,
     *,
     now: datetime.datetime,
 ) -> list[monitoring.ItemState]:
-    mri_dates = list(
-        m.ImagingStudy.objects.active()
-        .filter(infant=infant, modality=Modality.MRI, body_site=BodySite.BRAIN)
-        .order_by("performed_on")
-        .values_list("performed_on", flat=True)
-    )
+    mri_dates = record.mri_dates
     plan = monitoring.plan_monitoring(
         first_dose_at=first_dose.start,
         birth_date=infant.birth_date,
@@ -384,29 +517,21 @@ def _monitoring_states(
         first_scan_date=mri_dates[0] if mri_dates else None,
     )
     labs = [
-        monitoring.RecordedLab(analyte, _Span.recorded(collected_on, collected_time, zone).start)
-        for analyte, collected_on, collected_time in m.LabResult.objects.active()
-        .filter(infant=infant)
-        .exclude(analyte=Analyte.POTASSIUM)
-        .values_list("analyte", "collected_on", "collected_time")
+        monitoring.RecordedLab(
+            lab.analyte, _Span.recorded(lab.collected_on, lab.collected_time, zone).start
+        )
+        for lab in record.labs
+        if lab.analyte != Analyte.POTASSIUM
     ]
     # Potassium under the same reading as the safety rule, so the two never disagree.
     labs += [monitoring.RecordedLab(Analyte.POTASSIUM, at) for at in potassium]
-    record = monitoring.MonitoringRecord(
+    monitoring_record = monitoring.MonitoringRecord(
         labs=tuple(labs),
         mri_dates=tuple(mri_dates),
-        denver_dates=tuple(
-            m.DenverAssessment.objects.active()
-            .filter(infant=infant)
-            .values_list("assessed_on", flat=True)
-        ),
-        growth_dates=tuple(
-            m.GrowthMeasurement.objects.active()
-            .filter(infant=infant)
-            .values_list("measured_on", flat=True)
-        ),
+        denver_dates=tuple(record.denver_dates),
+        growth_dates=tuple(record.growth_dates),
     )
-    return list(monitoring.evaluate_plan(plan, record, today=now.date(), now=now))
+    return list(monitoring.evaluate_plan(plan, monitoring_record, today=now.date(), now=now))
 
 
 def _denver_correction_days(infant: m.Infant) -> int:
@@ -486,4 +611,5 @@ __all__ = [
     "acknowledge_alert",
     "open_alerts_for",
     "refresh_alerts",
+    "refresh_alerts_of",
 ]

@@ -10,6 +10,7 @@ what lies on or after its date: earlier rows are never touched, later pending ro
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,10 +31,16 @@ from patients.models.treatment import (
     PlannedDoseStatus,
     Route,
 )
-from patients.services.alerts import refresh_alerts, refresh_alerts_after_commit
+from patients.services.alerts import (
+    REFRESH_CHUNK,
+    refresh_alerts_after_commit,
+    refresh_alerts_of,
+)
 from patients.services.bulk import cycle_collection_paused, insert_values, insert_with_history
 from patients.services.records import create_record, save_record
 from patients.services.reminders import plan_reminders_for, replan_after_change
+
+logger = logging.getLogger(__name__)
 
 
 def clinic_closures(clinic: m.Clinic) -> engine.ClinicClosures:
@@ -327,14 +334,21 @@ def _closures_of(clinic_ids: set) -> dict:
 
 def _refresh_alerts_after_commit(infant_ids: list) -> None:
     """The alert rules read the courses (a first B12 dose opens the potassium window); once the
-    batch is committed, each infant's alerts are refreshed, one infant at a time as the periodic
-    pass does. `robust`: the courses have committed, and a rule failing for one infant is logged
-    and repaired by the next periodic pass rather than hiding the rest."""
+    batch is committed, the infants' alerts are refreshed, `REFRESH_CHUNK` infants at a time as
+    the periodic pass does. The courses have committed by then: a rule failing for one chunk is
+    logged and repaired by the next periodic pass rather than keeping the other chunks' alerts
+    from being raised."""
 
     def refresh() -> None:
         now = timezone.now()
-        for infant in m.Infant.objects.filter(pk__in=infant_ids).select_related("clinic"):
-            refresh_alerts(infant, now=now)
+        for start in range(0, len(infant_ids), REFRESH_CHUNK):
+            chunk = infant_ids[start : start + REFRESH_CHUNK]
+            try:
+                refresh_alerts_of(chunk, now=now)
+            except Exception:
+                logger.exception(
+                    "alerts not refreshed after courses were started (chunk of %d)", len(chunk)
+                )
 
     transaction.on_commit(refresh, robust=True)
 

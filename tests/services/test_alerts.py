@@ -13,9 +13,17 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from patients import models as m
-from patients.services.alerts import acknowledge_alert, open_alerts_for, refresh_alerts
+from patients.services.alerts import (
+    acknowledge_alert,
+    open_alerts_for,
+    refresh_alerts,
+    refresh_alerts_for_followed_infants,
+    refresh_alerts_of,
+)
 from patients.services.records import create_record, update_record, void_record
 from patients.services.regimens import start_course_from_regimen, sync_shipped_regimens
 from patients.services.treatment import record_administration
@@ -427,3 +435,88 @@ def test_a_resolved_alert_can_be_acknowledged_and_stays_resolved(anaemic_and_tre
 
     assert alert.acknowledged_by == staff
     assert alert.resolved_at == resolved_at
+
+
+# --------------------------------------------------------------------------------------------
+# Many infants together
+# --------------------------------------------------------------------------------------------
+
+
+def test_infants_refreshed_together_get_the_alerts_each_gets_alone(clinic, staff):
+    """The periodic pass and a batch of courses refresh infants together, reading each table once
+    for all of them: each infant must get exactly the alerts it gets when refreshed alone, in a
+    number of queries that does not grow with the infants."""
+    sync_shipped_regimens()
+    severe = f.InfantFactory(clinic=clinic, birth_date=BIRTH, given_name="Elif")
+    lab(severe, "haemoglobin", ADMITTED, "6.7", "g/dL")
+    give_first_dose(start_b12(severe, staff), staff, at=FIRST_DOSE_AT)
+    lab(severe, "potassium", FIRST_DOSE_DAY + DAY, "3.1", "mmol/L", at=datetime.time(9))
+    create_record(
+        m.AdverseEvent,
+        actor=None,
+        infant=severe,
+        event_type="tremor",
+        onset_on=FIRST_DOSE_DAY + 3 * DAY,
+        severity="mild",
+    )
+    folate_first = f.InfantFactory(clinic=clinic, birth_date=BIRTH, given_name="Can")
+    folic_acid(folate_first, ADMITTED)
+    start_b12(folate_first, staff, on=FIRST_DOSE_DAY + 2 * DAY)
+    untreated = f.InfantFactory(clinic=clinic, birth_date=BIRTH, given_name="Ada")
+    late = f.InfantFactory(clinic=clinic, birth_date=BIRTH, given_name="Deniz")
+    give_first_dose(start_b12(late, staff), staff)
+    now = local(FIRST_DOSE_DAY + 60 * DAY)
+    infants = [severe, folate_first, untreated, late]
+
+    def alerts(refreshed):
+        return {
+            pk: [(a.code, a.severity, a.message, a.evidence) for a in rows]
+            for pk, rows in refreshed.items()
+        }
+
+    alone = {}
+    for infant in infants:
+        alone[infant.pk] = refresh_alerts(infant, now=now)
+    alone = alerts(alone)
+    for infant in infants:  # back to nothing open, so the batch raises them all again
+        m.Alert.objects.filter(infant=infant).update(resolved_at=now)
+
+    together = alerts(refresh_alerts_of([i.pk for i in infants], now=now))
+
+    assert together == alone
+    codes = {pk: {code for code, *_ in rows} for pk, rows in alone.items()}
+    # Each infant's own facts: the tremor and the potassium in time are the first infant's alone,
+    # and the folic acid the second's; reading them together must not lend them to another.
+    assert "involuntary_movements_persisting" in codes[severe.pk]
+    assert "monitoring_overdue:potassium_48h" not in codes[severe.pk]
+    assert "monitoring_overdue:potassium_48h" in codes[late.pk]
+    assert "involuntary_movements_persisting" not in codes[late.pk]
+    assert "folic_acid_before_b12" in codes[folate_first.pk]
+    assert "folic_acid_before_b12" not in codes[late.pk]
+    assert codes[untreated.pk] == set()
+
+    # Queries: the same for two infants as for four once nothing is left to write.
+    with CaptureQueriesContext(connection) as two:
+        refresh_alerts_of([severe.pk, late.pk], now=now)
+    with CaptureQueriesContext(connection) as four:
+        refresh_alerts_of([i.pk for i in infants], now=now)
+    assert len(two) == len(four)
+
+
+def test_the_periodic_pass_refreshes_every_followed_infant_in_chunks(clinic, staff):
+    sync_shipped_regimens()
+    followed = []
+    for n in range(5):
+        infant = f.InfantFactory(clinic=clinic, birth_date=BIRTH, given_name=f"Followed {n}")
+        give_first_dose(start_b12(infant, staff), staff)
+        followed.append(infant)
+    transferred = f.InfantFactory(clinic=clinic, birth_date=BIRTH, follow_up_status="transferred")
+    give_first_dose(start_b12(transferred, staff), staff)
+    now = local(FIRST_DOSE_DAY + 60 * DAY)
+
+    # Five infants in chunks of two: two full chunks and the last one alone.
+    assert refresh_alerts_for_followed_infants(now=now, chunk=2) == 5
+
+    for infant in followed:
+        assert "monitoring_overdue:potassium_48h" in open_codes(infant)
+    assert open_codes(transferred) == {}
