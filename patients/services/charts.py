@@ -112,8 +112,29 @@ def infant_chart_text(infant: m.Infant, name: str, *, today: datetime.date) -> C
 
 def infant_chart_texts(infant: m.Infant, *, today: datetime.date) -> dict[str, ChartText]:
     """Every infant chart's title and alt text, in the order of ``INFANT_CHARTS``: what the
-    infant page shows beside the images. The growth charts share one read of the measurements
-    and their stored scores instead of one each."""
+    infant page shows beside the images.
+
+    Kept in the chart cache under the infant's data version, as the images are (module doc):
+    wording them reads every kind of row the charts read, a third of the infant page's time
+    (docs/BENCHMARKS.md, staff infant page), while the version is one query.
+    """
+    key = cache_key(
+        chart="texts",
+        image_format="",
+        scope=infant_scope(infant),
+        version=infant_data_version(infant, today=today),
+    )
+    kept = cache.get(key)
+    if kept is not None:
+        return {name: ChartText(title, alt_text) for name, title, alt_text in kept}
+    texts = _worded_chart_texts(infant, today=today)
+    cache.set(key, [(name, t.title, t.alt_text) for name, t in texts.items()], CACHE_SECONDS)
+    return texts
+
+
+def _worded_chart_texts(infant: m.Infant, *, today: datetime.date) -> dict[str, ChartText]:
+    """The growth charts share one read of the measurements and their stored scores instead of
+    one each."""
     growth = loader.growth_charts_data(infant, _GROWTH_CHARTS.values())
     texts = {}
     for name, parts in _INFANT_CHART_PARTS.items():

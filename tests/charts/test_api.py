@@ -132,6 +132,38 @@ def test_a_change_to_the_infant_s_data_gives_a_new_chart(world, renders):
     ) != chart_service.infant_data_version(world.p1, today=TODAY)
 
 
+def test_the_infant_page_s_chart_texts_are_kept_with_the_charts(world, monkeypatch):
+    """Wording the charts for the infant page reads what drawing them reads; the texts are kept
+    under the same data version, so they are worded again only when the record changes."""
+    worded = []
+    word = chart_service._worded_chart_texts
+    monkeypatch.setattr(
+        chart_service,
+        "_worded_chart_texts",
+        lambda infant, today: worded.append(infant.pk) or word(infant, today=today),
+    )
+    first = chart_service.infant_chart_texts(world.p1, today=TODAY)
+    assert list(first) == list(chart_service.INFANT_CHARTS) and worded == [world.p1.pk]
+    assert "1 measurement" in first["growth-wfa"].alt_text
+
+    assert chart_service.infant_chart_texts(world.p1, today=TODAY) == first
+    assert worded == [world.p1.pk]  # kept
+    chart_service.infant_chart_texts(world.p2, today=TODAY)
+    assert worded == [world.p1.pk, world.p2.pk]  # each infant its own
+
+    record_growth(
+        infant=world.p1,
+        actor=world.staff,
+        measured_on=datetime.date(2025, 3, 4),
+        weight_kg="9.4",
+        length_cm="80.0",
+        head_circumference_cm="47.0",
+        today=TODAY,
+    )
+    changed = chart_service.infant_chart_texts(world.p1, today=TODAY)
+    assert len(worded) == 3 and "2 measurements" in changed["growth-wfa"].alt_text
+
+
 def _numbers(row) -> list[int]:
     # Counts, as the database returns them (SQLite gives a boolean column back as 0 or 1).
     return [int(value) for value in row if isinstance(value, int)]
