@@ -7,8 +7,8 @@ the planning horizon is 18 months (PLANNING_HORIZON_MONTHS), so each course plan
 doses and the two reminders of each dose on each of the guardian's channels.
 
 Two times per batch: until its commit (the plan: what the target measures) and the alert refresh
-that runs after the commit, one infant at a time as the periodic pass does, reported beside it.
-The run is bounded: past its time budget it stops and the figures for the full count are
+that runs after the commit, a hundred infants at a time as the periodic pass does, reported beside
+it. The run is bounded: past its time budget it stops and the figures for the full count are
 extrapolated from the rate so far (said so in the results). The first course is started alone,
 with `start_course`, for the per-course figures of the path staff use from the course page; a
 cProfile of one more batch says where the time goes.
