@@ -59,6 +59,11 @@ INFANTS_PER_PAGE = 50
 #: The infant page's list of messages: the newest, enough to see a gateway problem.
 MESSAGES_SHOWN = 40
 UPCOMING_SHOWN = 10
+#: The infant page's timeline: the newest entries, then a link to the whole of it. A record grows
+#: with every injection, visit and result for years; the page reads and draws at most this many
+#: entries, so it costs the same however long the follow-up, and the last months are what a
+#: visit needs.
+TIMELINE_SHOWN = 60
 
 #: A section counts its rows up to this many and then says "more than": an exact count of every
 #: missed dose of a clinic following 100,000 infants takes most of a second (docs/BENCHMARKS.md),
@@ -302,35 +307,55 @@ _KINDS = {
 }
 
 
-def timeline(infant: m.Infant, *, today: datetime.date) -> list[TimelineEntry]:
-    """What happened to the infant, newest first: one query per kind of record."""
+@dataclass(frozen=True)
+class Timeline:
+    entries: list[TimelineEntry]
+    #: Whether older entries were left out (the page links to the whole timeline).
+    more: bool
+
+
+def timeline(infant: m.Infant, *, today: datetime.date, newest: int | None = None) -> Timeline:
+    """What happened to the infant, newest first: one query per kind of record. With `newest`,
+    only that many entries; each kind reads at most one more than that, newest first, which is
+    enough to know the newest overall and whether anything was left out."""
+
+    def newest_of(rows: QuerySet, on: str) -> QuerySet:
+        return rows if newest is None else rows.order_by(f"-{on}")[: newest + 1]
+
     entries: list[TimelineEntry] = []
-    for visit in m.Visit.objects.active().filter(infant=infant, visit_date__lte=today):
+    for visit in newest_of(
+        m.Visit.objects.active().filter(infant=infant, visit_date__lte=today), "visit_date"
+    ):
         text = visit.get_visit_type_display() + (f": {visit.reason}" if visit.reason else "")
         entries.append(TimelineEntry(visit.visit_date, _KINDS["visit"], text))
-    for dose in m.DoseAdministration.objects.active().filter(
-        course__infant=infant, course__voided_at__isnull=True
+    for dose in newest_of(
+        m.DoseAdministration.objects.active().filter(
+            course__infant=infant, course__voided_at__isnull=True
+        ),
+        "given_on",
     ):
         text = (
             f"{dose.dose.normalize():f} {dose.get_dose_unit_display()} {dose.get_route_display()}"
         )
         entries.append(TimelineEntry(dose.given_on, _KINDS["dose"], text))
-    for measurement in (
+    for measurement in newest_of(
         m.GrowthMeasurement.objects.active()
         .filter(infant=infant)
-        .prefetch_related(Prefetch("scores", queryset=_COMPUTED_SCORES))
+        .prefetch_related(Prefetch("scores", queryset=_COMPUTED_SCORES)),
+        "measured_on",
     ):
         entries.append(
             TimelineEntry(measurement.measured_on, _KINDS["growth"], _growth_text(measurement))
         )
-    for result in m.LabResult.objects.active().filter(infant=infant):
+    for result in newest_of(m.LabResult.objects.active().filter(infant=infant), "collected_on"):
         text = str(result)
         if result.flag and result.flag != LabFlag.NORMAL:
             text += f" ({result.get_flag_display().lower()})"
         entries.append(TimelineEntry(result.collected_on, _KINDS["lab"], text))
-    for study in m.ImagingStudy.objects.active().filter(infant=infant):
+    for study in newest_of(m.ImagingStudy.objects.active().filter(infant=infant), "performed_on"):
         text = f"{study.get_modality_display()} {study.get_body_site_display()}: {study.impression}"
         entries.append(TimelineEntry(study.performed_on, _KINDS["imaging"], text))
+    # Milestones are a handful and some are dated by an age only, so all of them are read.
     for milestone in m.MilestoneAttainment.objects.active().filter(infant=infant):
         on, approximate = milestone.attained_on, False
         if on is None and milestone.attained_age_months is not None:
@@ -343,20 +368,24 @@ def timeline(infant: m.Infant, *, today: datetime.date) -> list[TimelineEntry]:
                     on, _KINDS["milestone"], milestone.get_milestone_display(), approximate
                 )
             )
-    for assessment in m.DenverAssessment.objects.active().filter(infant=infant):
+    for assessment in newest_of(
+        m.DenverAssessment.objects.active().filter(infant=infant), "assessed_on"
+    ):
         text = (
             assessment.get_test_result_display()
             or assessment.recommendation
             or _("assessment recorded")
         )
         entries.append(TimelineEntry(assessment.assessed_on, _KINDS["denver"], text))
-    for event in m.AdverseEvent.objects.active().filter(infant=infant):
+    for event in newest_of(m.AdverseEvent.objects.active().filter(infant=infant), "onset_on"):
         text = event.get_event_type_display() + (
             f" ({event.get_severity_display()})" if event.severity else ""
         )
         entries.append(TimelineEntry(event.onset_on, _KINDS["adverse"], text))
     entries.sort(key=lambda entry: entry.on, reverse=True)
-    return entries
+    if newest is None:
+        return Timeline(entries, more=False)
+    return Timeline(entries[:newest], more=len(entries) > newest)
 
 
 #: The stored z-scores, one per indicator: the WHO 2006 standard's row wins over a clinic's own
@@ -453,7 +482,11 @@ def infant_detail(request: HttpRequest, infant_id) -> HttpResponse:
             "corrected_age_text": age_text(age.age_days) if age.corrected else "",
             "course": course,
             "phase": phase,
-            "timeline": timeline(infant, today=today),
+            "timeline": timeline(
+                infant,
+                today=today,
+                newest=None if request.GET.get("timeline") == "all" else TIMELINE_SHOWN,
+            ),
             "charts": charts,
             "upcoming_doses": list(
                 m.PlannedDose.objects.active()

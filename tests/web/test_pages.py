@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import re
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from patients.charts import render as chart_render
 from patients.models.reminders import MessageStatus
 from patients.models.treatment import PlannedDoseStatus
 from patients.services.reminders.loop import mark_missed_doses
+from patients.web import staff as staff_pages
 from tests.conftest import f
 from tests.web.conftest import DEMO_DAY
 
@@ -219,6 +221,30 @@ def test_timeline_shows_growth_with_its_stored_z_scores_and_lab_flags(signed_in,
     assert f"Weight-for-age z {stored.z:+.2f}" in page
     # "<150 pg/mL" against the laboratory's printed 197-866 pg/mL.
     assert "(low)" in page
+
+
+def test_the_timeline_shows_the_newest_entries_and_links_to_the_whole_of_it(
+    signed_in, infant_p1, monkeypatch
+):
+    client = signed_in("staff")
+
+    def timeline_of(response) -> list[str]:
+        section = _text(response).split('id="timeline"')[1].split("</section>")[0]
+        return re.findall(r'<time datetime="([0-9-]+)"', section)
+
+    whole = timeline_of(client.get(f"/infants/{infant_p1.pk}/?timeline=all"))
+    assert len(whole) > 5
+    monkeypatch.setattr(staff_pages, "TIMELINE_SHOWN", 5)
+
+    response = client.get(f"/infants/{infant_p1.pk}/")
+    # The five newest of the whole timeline, whichever kinds of record they are.
+    assert timeline_of(response) == whole[:5]
+    assert "The newest 5 entries are shown: show the whole timeline" in _text(response)
+    assert 'href="?timeline=all#timeline"' in _text(response)
+    # The whole of it says nothing is left out.
+    everything = client.get(f"/infants/{infant_p1.pk}/?timeline=all")
+    assert timeline_of(everything) == whole
+    assert "show the whole timeline" not in _text(everything)
 
 
 def test_infant_page_words_the_chart_alt_text_without_drawing(signed_in, infant_p1, monkeypatch):
