@@ -142,21 +142,17 @@ def insert_values(
     # A fresh value per row where the default is a function (a primary key's uuid4); a constant
     # (or the time of this insert, for auto_now fields) otherwise.
     made = [f for f in rest if f.has_default() and callable(f.default)]
-    fixed = {
-        f: now
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        else f.get_default()
-        for f in rest
-        if f not in made
-    }
     # A column every row leaves null is not written at all: the database fills it with null, so
     # COPY formats a quarter fewer values for a reminder, whose sending columns start empty. One
     # with a database-side default would take that default instead, so it is written.
-    fixed = {
-        f: value
-        for f, value in fixed.items()
-        if value is not None or f.db_default is not models.NOT_PROVIDED
-    }
+    fixed = {}
+    for f in rest:
+        if f in made:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            fixed[f] = now
+        elif (value := f.get_default()) is not None or f.db_default is not models.NOT_PROVIDED:
+            fixed[f] = value
     constants = tuple(map(_as_copied, fixed.values()))
     pick = operator.itemgetter(*given)
     makers = [f.default for f in made]
