@@ -27,6 +27,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -454,8 +455,51 @@ def _charts(infant: m.Infant, *, today: datetime.date) -> list[dict]:
     return charts
 
 
+@dataclass(frozen=True)
+class InfantRecord:
+    """The parts of the infant page that the infant's record and the clinic's day alone decide."""
+
+    course: m.TreatmentCourse | None
+    phase: str
+    upcoming_doses: list[m.PlannedDose]
+    upcoming_visits: list[m.Visit]
+    charts: list[dict]
+    timeline: Timeline
+
+
+def infant_record(infant: m.Infant, *, today: datetime.date, newest: int | None) -> InfantRecord:
+    course, phase = current_phase(infant, today=today)
+    return InfantRecord(
+        course=course,
+        phase=phase,
+        upcoming_doses=list(
+            m.PlannedDose.objects.active()
+            .filter(
+                course__infant=infant,
+                course__voided_at__isnull=True,
+                status=PlannedDoseStatus.PLANNED,
+                due_on__gte=today,
+            )
+            .order_by("due_on", "number")[:UPCOMING_SHOWN]
+        ),
+        upcoming_visits=list(
+            m.Visit.objects.active()
+            .filter(infant=infant, visit_date__gt=today)
+            .order_by("visit_date")[:UPCOMING_SHOWN]
+        ),
+        charts=_charts(infant, today=today),
+        timeline=timeline(infant, today=today, newest=newest),
+    )
+
+
 @clinical_required
 def infant_detail(request: HttpRequest, infant_id) -> HttpResponse:
+    """The page keeps what the record alone decides (the phase, what is coming up, the charts and
+    the timeline) in the fragment cache, under the infant's chart data version: one query that
+    changes with any row of the record and with the clinic's day (``services.charts``). On a hit
+    none of the record is read, which was two thirds of the page's queries and most of its time
+    (docs/BENCHMARKS.md, staff infant page). Open alerts and the messages to the guardians change
+    without the record and are read on every request."""
     infant = get_object_or_404(
         clinic_infants_for(request.user).select_related("clinic"), pk=infant_id
     )
@@ -466,8 +510,7 @@ def infant_detail(request: HttpRequest, infant_id) -> HttpResponse:
         gestational_age_days=infant.gestational_age_days,
         rule=WHO_GROWTH_CORRECTION,
     )
-    course, phase = current_phase(infant, today=today)
-    charts = _charts(infant, today=today)
+    newest = None if request.GET.get("timeline") == "all" else TIMELINE_SHOWN
     log_access(
         request, action=AccessAction.READ, resource=m.Infant, infant=infant, object_id=infant.pk
     )
@@ -480,29 +523,11 @@ def infant_detail(request: HttpRequest, infant_id) -> HttpResponse:
             "age": age,
             "age_text": age_text(age.chronological_age_days),
             "corrected_age_text": age_text(age.age_days) if age.corrected else "",
-            "course": course,
-            "phase": phase,
-            "timeline": timeline(
-                infant,
-                today=today,
-                newest=None if request.GET.get("timeline") == "all" else TIMELINE_SHOWN,
-            ),
-            "charts": charts,
-            "upcoming_doses": list(
-                m.PlannedDose.objects.active()
-                .filter(
-                    course__infant=infant,
-                    course__voided_at__isnull=True,
-                    status=PlannedDoseStatus.PLANNED,
-                    due_on__gte=today,
-                )
-                .order_by("due_on", "number")[:UPCOMING_SHOWN]
-            ),
-            "upcoming_visits": list(
-                m.Visit.objects.active()
-                .filter(infant=infant, visit_date__gt=today)
-                .order_by("visit_date")[:UPCOMING_SHOWN]
-            ),
+            # Read only where a fragment is not in the cache: the template's lookups evaluate it.
+            "record": SimpleLazyObject(lambda: infant_record(infant, today=today, newest=newest)),
+            "record_version": chart_service.infant_data_version(infant, today=today),
+            "record_seconds": chart_service.CACHE_SECONDS,
+            "timeline_shown": newest or "all",
             "alerts": list(open_alerts_for(infant)),
             "messages_sent": list(messages_for_infant(infant).order_by("-due_at")[:MESSAGES_SHOWN]),
         },

@@ -9,12 +9,15 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from patients import models as m
 from patients.charts import render as chart_render
 from patients.models.reminders import MessageStatus
 from patients.models.treatment import PlannedDoseStatus
+from patients.services.labs import record_lab_result
 from patients.services.reminders.loop import mark_missed_doses
 from patients.web import staff as staff_pages
 from tests.conftest import f
@@ -261,6 +264,74 @@ def test_infant_page_words_the_chart_alt_text_without_drawing(signed_in, infant_
     chart = client.get(f"/api/v1/infants/{infant_p1.pk}/charts/labs.svg")
     assert len(drawn) == 1
     assert f'alt="{html.escape(chart["Chart-Alt-Text"])}"' in page
+
+
+#: The tables of the record the infant page shows; open alerts and messages are read apart.
+_RECORD_TABLES = (
+    "patients_treatmentcourse",
+    "patients_planneddose",
+    "patients_doseadministration",
+    "patients_visit",
+    "patients_growthmeasurement",
+    "patients_labresult",
+    "patients_imagingstudy",
+    "patients_milestoneattainment",
+    "patients_denverassessment",
+    "patients_adverseevent",
+)
+
+
+def _record_reads(client, url: str, **headers) -> tuple[int, str]:
+    """The statements of one request that name a table of the record, and the page."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **headers)
+    assert response.status_code == 200
+    named = [
+        q
+        for q in queries
+        if any(f'"{table}"' in q["sql"] for table in _RECORD_TABLES)
+        # The messages name the dose they remind of: read on every request, on purpose.
+        and 'FROM "patients_plannedmessage"' not in q["sql"]
+    ]
+    return len(named), _text(response)
+
+
+def _timeline_section(page: str) -> str:
+    return page.split('id="timeline"')[1].split("</section>")[0]
+
+
+def test_infant_page_reads_the_record_once_until_it_changes(signed_in, demo_user, infant_p1):
+    cache.clear()  # the same demo record shown by an earlier test is the same page
+    client = signed_in("staff")
+    url = f"/infants/{infant_p1.pk}/"
+    misses, first = _record_reads(client, url)
+    assert misses > 10  # the phase, what is coming up, the charts' words and each kind of record
+    # Kept: only the data version, one statement, reads the record.
+    hits, again = _record_reads(client, url)
+    assert hits == 1
+    assert _timeline_section(again) == _timeline_section(first)
+    assert "monthly" in again and "Routine follow-up" in again
+
+    # A new result changes the version: the page reads the record again and shows it.
+    record_lab_result(
+        actor=demo_user("staff"),
+        infant=infant_p1,
+        analyte="haemoglobin",
+        collected_on=DEMO_DAY,
+        value=Decimal("11.7"),
+        unit="g/dL",
+    )
+    misses_after, changed = _record_reads(client, url)
+    assert misses_after == misses
+    assert "11.7" in _timeline_section(changed) and "11.7" not in _timeline_section(first)
+
+    # Each language has its own copy; the whole timeline is not the page's short one.
+    _, turkish = _record_reads(client, url, HTTP_ACCEPT_LANGUAGE="tr")
+    assert "Zaman çizelgesi" in turkish and "Laboratuvar sonucu" in _timeline_section(turkish)
+    _, english = _record_reads(client, url, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Lab result" in _timeline_section(english)
+    whole_reads, _ = _record_reads(client, url + "?timeline=all")
+    assert whole_reads > 10
 
 
 def test_a_long_worklist_section_is_counted_only_so_far(signed_in, infant_p1, monkeypatch):
