@@ -6,9 +6,12 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
 from patients.api.permissions import CLINICAL, GUARDIAN, LEAD, caller_roles
+from patients.models import Infant
+from patients.selectors import clinic_infants_for
 
 
 def is_clinical(request: HttpRequest) -> bool:
@@ -21,6 +24,12 @@ def is_guardian(request: HttpRequest) -> bool:
 
 def is_lead(request: HttpRequest) -> bool:
     return caller_roles(request).has(LEAD)
+
+
+def clinic_infants(request: HttpRequest) -> QuerySet[Infant]:
+    """The reader's clinical scope (`clinic_infants_for`) with the clinic ids their roles were
+    read with: the page's role check has asked for them already, so the scope asks nothing more."""
+    return clinic_infants_for(request.user, clinic_ids=caller_roles(request).clinical_clinic_ids)
 
 
 def _requires(role_check: Callable[[HttpRequest], bool]):

@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from patients import models as m
+from patients.api.permissions import caller_roles
 from patients.clinical.ages import WHO_GROWTH_CORRECTION, age_on
 from patients.models.interpretation import SEVERITY_RANK, ScoreStatus
 from patients.models.labs import LabFlag
@@ -43,7 +44,6 @@ from patients.models.treatment import CourseStatus, PlannedDoseStatus
 from patients.paging import KnownCountPaginator
 from patients.selectors import (
     active_infant_count,
-    clinic_infants_for,
     clinics_for,
     open_review_tasks,
 )
@@ -51,7 +51,7 @@ from patients.services import charts as chart_service
 from patients.services.alerts import acknowledge_alert, open_alerts_for
 from patients.services.audit import AccessAction, log_access
 from patients.services.reminders.loop import messages_for_infant, missed_doses_worklist
-from patients.web.access import clinical_required
+from patients.web.access import clinic_infants, clinical_required
 from patients.web.pages import page
 
 #: Each worklist section shows this many rows and says how many more there are.
@@ -187,7 +187,7 @@ def acknowledge(request: HttpRequest, alert_id) -> HttpResponse:
     """Staff say they have seen an alert, from the worklist or the infant page; back to where
     they were. The alert stays open until its rule no longer holds."""
     alert = get_object_or_404(
-        m.Alert.objects.filter(infant__in=clinic_infants_for(request.user).values("pk")),
+        m.Alert.objects.filter(infant__in=clinic_infants(request).values("pk")),
         pk=alert_id,
     )
     acknowledge_alert(alert, actor=request.user, now=timezone.now())
@@ -253,10 +253,10 @@ def infant_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
     status = request.GET.get("status", "")
     open_alert = request.GET.get("alert") == "1"
-    # Read once for the rows and for their count.
-    clinic_ids = list(clinics_for(request.user).values_list("id", flat=True))
+    # Read once, with the reader's roles, for the rows and for their count.
+    clinic_ids = caller_roles(request).clinical_clinic_ids
     infants = search_infants(
-        clinic_infants_for(request.user, clinic_ids=clinic_ids).active().select_related("clinic"),
+        clinic_infants(request).active().select_related("clinic"),
         query=query,
         status=status,
         open_alert=open_alert,
@@ -500,9 +500,7 @@ def infant_detail(request: HttpRequest, infant_id) -> HttpResponse:
     none of the record is read, which was two thirds of the page's queries and most of its time
     (docs/BENCHMARKS.md, staff infant page). Open alerts and the messages to the guardians change
     without the record and are read on every request."""
-    infant = get_object_or_404(
-        clinic_infants_for(request.user).select_related("clinic"), pk=infant_id
-    )
+    infant = get_object_or_404(clinic_infants(request).select_related("clinic"), pk=infant_id)
     today = infant.clinic.today()
     age = age_on(
         infant.birth_date,

@@ -26,11 +26,10 @@ from django.views.decorators.http import require_http_methods
 from patients import models as m
 from patients.clinical import regimens as engine
 from patients.models.treatment import CourseEventKind, CourseStatus, PlannedDoseStatus
-from patients.selectors import clinic_infants_for
 from patients.services.audit import AccessAction, log_access
 from patients.services.regimens import preview_regimen, regimens_for, start_course_from_regimen
 from patients.services.treatment import course_regimen, default_horizon, record_course_event
-from patients.web.access import clinical_required
+from patients.web.access import clinic_infants, clinical_required
 from patients.web.pages import page
 from patients.web.treatment_forms import EVENT_FORMS, CourseEventForm, StartCourseForm
 
@@ -122,9 +121,7 @@ def _day(day: datetime.date) -> str:
 
 
 def _infant(request: HttpRequest, infant_id) -> m.Infant:
-    return get_object_or_404(
-        clinic_infants_for(request.user).select_related("clinic"), pk=infant_id
-    )
+    return get_object_or_404(clinic_infants(request).select_related("clinic"), pk=infant_id)
 
 
 def _course_url(course: m.TreatmentCourse) -> str:

@@ -25,10 +25,9 @@ from patients.clinical import growth as core
 from patients.clinical.ages import AgeAtAssessment
 from patients.models.interpretation import ScoreStatus
 from patients.models.labs import Analyte, LabUnit
-from patients.selectors import clinic_infants_for
 from patients.services import visit_log as service
 from patients.services.audit import AccessAction, log_access
-from patients.web.access import clinical_required
+from patients.web.access import clinic_infants, clinical_required
 from patients.web.pages import page
 from patients.web.staff import age_text
 from patients.web.visit_log_forms import GrowthPreviewForm, VisitLogForms, accepted_units
@@ -59,9 +58,7 @@ NOT_SCORED = {
 
 
 def _infant(request: HttpRequest, infant_id) -> m.Infant:
-    return get_object_or_404(
-        clinic_infants_for(request.user).select_related("clinic"), pk=infant_id
-    )
+    return get_object_or_404(clinic_infants(request).select_related("clinic"), pk=infant_id)
 
 
 @clinical_required
