@@ -37,6 +37,7 @@ from patients.models.people import (
     Mother,
     PresentingSign,
 )
+from patients.models.record_versions import InfantRecordVersion
 from patients.models.reminders import CalendarFeed, PlannedMessage
 from patients.models.treatment import (
     AdverseEvent,
@@ -77,6 +78,7 @@ __all__ = [
     "Infant",
     "InfantCountChange",
     "InfantGuardian",
+    "InfantRecordVersion",
     "LabReferenceRange",
     "LabResult",
     "MaternalSupplementation",

@@ -11,6 +11,7 @@ from patients.models.base import ClinicalRecord, voiding_constraints
 from patients.models.checks import check_not_before_birth, check_same_infant
 from patients.models.clinics import User
 from patients.models.people import Infant
+from patients.models.record_versions import OWN_INFANT, record_version_triggers, through
 from patients.models.visits import Visit
 
 
@@ -72,6 +73,7 @@ class DenverAssessment(ClinicalRecord):
     notes = models.TextField(blank=True)
 
     class Meta:
+        triggers = record_version_triggers(OWN_INFANT)
         ordering = ["infant", "-assessed_on"]
         constraints = [*voiding_constraints("denver_assessment")]
 
@@ -134,6 +136,7 @@ class DenverSectorFinding(ClinicalRecord):
     source_text = models.CharField(max_length=300, blank=True, help_text="The words of the report.")
 
     class Meta:
+        triggers = record_version_triggers(through("patients_denverassessment", "assessment_id"))
         ordering = ["assessment", "sector"]
         constraints = [
             *voiding_constraints("denver_sector_finding"),
@@ -193,6 +196,7 @@ class MilestoneAttainment(ClinicalRecord):
     window_reference = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        triggers = record_version_triggers(OWN_INFANT)
         ordering = ["infant", "milestone"]
         constraints = [
             *voiding_constraints("milestone_attainment"),

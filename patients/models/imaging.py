@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from patients.models.base import ClinicalRecord, voiding_constraints
 from patients.models.checks import check_not_before_birth, check_same_infant
 from patients.models.people import Infant
+from patients.models.record_versions import OWN_INFANT, record_version_triggers, through
 from patients.models.visits import Visit
 
 
@@ -49,6 +50,7 @@ class ImagingStudy(ClinicalRecord):
     comparison = models.CharField(max_length=10, choices=Comparison.choices, blank=True)
 
     class Meta:
+        triggers = record_version_triggers(OWN_INFANT)
         verbose_name_plural = "imaging studies"
         ordering = ["-performed_on"]
         indexes = [models.Index(fields=["infant", "performed_on"], name="imaging_infant_date")]
@@ -150,6 +152,7 @@ class ImagingFinding(ClinicalRecord):
     notes = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        triggers = record_version_triggers(through("patients_imagingstudy", "study_id"))
         ordering = ["study", "finding_type", "region"]
         constraints = [
             *voiding_constraints("imaging_finding"),

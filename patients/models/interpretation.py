@@ -19,6 +19,7 @@ from patients.models.base import ClinicalRecord, voiding_constraints
 from patients.models.clinics import Clinic, User
 from patients.models.labs import Analyte, LabUnit
 from patients.models.people import Infant, Sex
+from patients.models.record_versions import record_version_triggers, through
 from patients.models.visits import GrowthMeasurement
 
 
@@ -57,6 +58,7 @@ class GrowthScore(models.Model):
     computed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        triggers = record_version_triggers(through("patients_growthmeasurement", "measurement_id"))
         ordering = ["measurement", "reference_name", "indicator"]
         constraints = [
             models.UniqueConstraint(

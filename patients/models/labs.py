@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from patients.models.base import ClinicalRecord, voiding_constraints
 from patients.models.checks import check_not_before_birth, check_same_infant
 from patients.models.people import Infant, Mother
+from patients.models.record_versions import OWN_INFANT, record_version_triggers
 from patients.models.visits import Visit
 
 
@@ -134,6 +135,7 @@ class LabResult(ClinicalRecord):
     notes = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        triggers = record_version_triggers(OWN_INFANT)
         ordering = ["-collected_on", "analyte"]
         indexes = [
             models.Index(

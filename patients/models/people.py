@@ -15,6 +15,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from patients.models.base import ClinicalRecord, voiding_constraints
 from patients.models.clinics import Clinic, User
+from patients.models.record_versions import OWN_INFANT, record_version_triggers
 from patients.models.validators import validate_time_zone
 
 
@@ -348,6 +349,8 @@ class Infant(ClinicalRecord):
                 pgtrigger.Referencing(old="removed"),
                 "SELECT clinic_id, -1 AS change FROM removed WHERE voided_at IS NULL",
             ),
+            # The infant's own row is part of its record (the charts read its birth and sex).
+            *record_version_triggers("SELECT id AS infant_id FROM {rows}"),
         ]
 
     def __str__(self) -> str:
@@ -424,6 +427,7 @@ class PresentingSign(ClinicalRecord):
     notes = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        triggers = record_version_triggers(OWN_INFANT)
         constraints = [
             *voiding_constraints("presenting_sign"),
             models.CheckConstraint(

@@ -12,6 +12,7 @@ from patients.models.base import ClinicalRecord, time_ordered_id, voiding_constr
 from patients.models.checks import check_not_before_birth
 from patients.models.clinics import User
 from patients.models.people import Infant
+from patients.models.record_versions import OWN_INFANT, record_version_triggers, through
 
 
 class Drug(models.TextChoices):
@@ -81,6 +82,7 @@ class TreatmentCourse(ClinicalRecord):
     )
 
     class Meta:
+        triggers = record_version_triggers(OWN_INFANT)
         ordering = ["infant", "started_on"]
         indexes = [
             # A dose's infant without reading the course's row (its regimen makes it wide): the
@@ -143,6 +145,7 @@ class CourseEvent(ClinicalRecord):
     )
 
     class Meta:
+        triggers = record_version_triggers(through("patients_treatmentcourse", "course_id"))
         ordering = ["course", "on", "created_at"]
         constraints = [
             *voiding_constraints("course_event"),
@@ -204,6 +207,7 @@ class PlannedDose(ClinicalRecord):
     plan_version = models.PositiveIntegerField(default=1)
 
     class Meta:
+        triggers = record_version_triggers(through("patients_treatmentcourse", "course_id"))
         ordering = ["course", "due_on", "number"]
         indexes = [
             models.Index(fields=["status", "due_on"], name="planned_dose_status_due"),
@@ -312,6 +316,7 @@ class DoseAdministration(ClinicalRecord):
     notes = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        triggers = record_version_triggers(through("patients_treatmentcourse", "course_id"))
         ordering = ["course", "given_on"]
         indexes = [models.Index(fields=["course", "given_on"], name="administration_course_date")]
         constraints = [
@@ -382,6 +387,7 @@ class AdverseEvent(ClinicalRecord):
     action_taken = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        triggers = record_version_triggers(OWN_INFANT)
         ordering = ["infant", "onset_on"]
         constraints = [
             *voiding_constraints("adverse_event"),

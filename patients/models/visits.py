@@ -11,6 +11,7 @@ from patients.models.base import ClinicalRecord, voiding_constraints
 from patients.models.checks import check_not_before_birth, check_same_infant
 from patients.models.clinics import User
 from patients.models.people import Infant
+from patients.models.record_versions import OWN_INFANT, record_version_triggers
 
 
 class VisitType(models.TextChoices):
@@ -72,6 +73,7 @@ class Visit(ClinicalRecord):
     notes = models.TextField(blank=True)
 
     class Meta:
+        triggers = record_version_triggers(OWN_INFANT)
         ordering = ["infant", "-visit_date"]
         indexes = [models.Index(fields=["infant", "visit_date"], name="visit_infant_date")]
         constraints = [
@@ -149,6 +151,7 @@ class GrowthMeasurement(ClinicalRecord):
     )
 
     class Meta:
+        triggers = record_version_triggers(OWN_INFANT)
         ordering = ["infant", "-measured_on"]
         indexes = [models.Index(fields=["infant", "measured_on"], name="growth_infant_date")]
         constraints = [

@@ -175,7 +175,9 @@ def test_the_compiled_version_statement_reads_each_infant_s_own_rows(world):
         ids = m.Infant.objects.filter(pk=infant.pk).values("id")
         orm_row = list(
             m.Infant.objects.filter(pk=infant.pk)
-            .values(**chart_service._version_columns(ids, [infant.clinic_id]))
+            .values(
+                **chart_service._infant_version_columns(connection.vendor)(ids, [infant.clinic_id])
+            )
             .get()
             .values()
         )
