@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from patients import models as m
@@ -333,6 +334,35 @@ def test_infant_page_reads_the_record_once_until_it_changes(signed_in, demo_user
     assert "Lab result" in _timeline_section(english)
     whole_reads, _ = _record_reads(client, url + "?timeline=all")
     assert whole_reads > 10
+
+
+def _roles_read(client, url: str) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    tables = ('"patients_clinicmembership"', '"patients_guardian"')
+    return sum(any(t in q["sql"] for t in tables) for q in queries), _text(response)
+
+
+def test_the_navigation_reads_roles_and_guardianship_in_one_query(signed_in, demo_user):
+    """A member of staff who is also a parent gets the portal's links beside the clinic's;
+    what the navigation shows is read in the one query that reads the reader's roles."""
+    client = signed_in("staff")
+    url = reverse("web:password-change")  # a page with nothing of its own to read
+    reads, page = _roles_read(client, url)
+    assert reads == 1 and "My children" not in page and "Worklist" in page
+
+    guardian = m.Guardian.objects.create(user=demo_user("staff"), email="staff@example.org")
+    reads, page = _roles_read(client, url)
+    assert reads == 1 and "My children" in page and "Worklist" in page
+
+    m.Guardian.objects.filter(pk=guardian.pk).update(
+        voided_at=timezone.now(), void_reason="Registered twice"
+    )
+    _, page = _roles_read(client, url)
+    assert "My children" not in page
+    _, page = _roles_read(signed_in("parent1"), "/portal/")
+    assert "My children" in page and "Worklist" not in page
 
 
 def test_a_long_worklist_section_is_counted_only_so_far(signed_in, infant_p1, monkeypatch):
