@@ -55,7 +55,8 @@ def _moves(infants: str) -> str:
     # Built from the table names of the models below, never from input.
     return f"""
         INSERT INTO {RECORD_VERSION_TABLE} (infant_id, version, changed_at)
-        SELECT DISTINCT infant_id, 1, clock_timestamp() FROM ({infants}) AS written
+        SELECT infant_id, 1, clock_timestamp()
+        FROM (SELECT DISTINCT infant_id FROM ({infants}) AS written) AS infants
         WHERE infant_id IS NOT NULL
         ORDER BY infant_id
         ON CONFLICT (infant_id) DO UPDATE
