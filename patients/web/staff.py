@@ -39,7 +39,7 @@ from patients.clinical.ages import WHO_GROWTH_CORRECTION, age_on
 from patients.models.interpretation import SEVERITY_RANK, ScoreStatus
 from patients.models.labs import LabFlag
 from patients.models.people import FollowUpStatus
-from patients.models.reminders import MessageStatus
+from patients.models.reminders import Channel, MessageKind, MessageStatus
 from patients.models.treatment import CourseStatus, PlannedDoseStatus
 from patients.paging import KnownCountPaginator
 from patients.selectors import (
@@ -492,6 +492,69 @@ def infant_record(infant: m.Infant, *, today: datetime.date, newest: int | None)
     )
 
 
+@dataclass(frozen=True)
+class MessageRow:
+    """A message to the guardians as the infant page's table prints it."""
+
+    due_at: datetime.datetime
+    what: str
+    to: str
+    status: str
+    seen: bool
+    last_error: str
+    attempts: int
+    provider_id: str
+
+
+def messages_sent(infant: m.Infant) -> list[MessageRow]:
+    """The newest messages, read as the columns the table prints. They change with every send, so
+    the page reads them on every request; a model instance a row with its guardian, user and dose,
+    and `get_FOO_display` building its dict of choices for every cell, were a fifth of the page."""
+    rows = (
+        messages_for_infant(infant)
+        .order_by("-due_at")
+        .values_list(
+            "due_at",
+            "kind",
+            "channel",
+            "guardian__user__first_name",
+            "guardian__user__last_name",
+            "guardian__user__username",
+            "status",
+            "acknowledged_at",
+            "last_error",
+            "attempts",
+            "provider_message_id",
+        )[:MESSAGES_SHOWN]
+    )
+    return [
+        MessageRow(
+            due_at=due_at,
+            what=f"{MessageKind(kind).label} ({Channel(channel).label})",
+            # As `User.__str__` names the guardian: the full name, else the user name.
+            to=f"{first} {last}".strip() or username,
+            status=str(MessageStatus(status).label),
+            seen=acknowledged_at is not None,
+            last_error=last_error,
+            attempts=attempts,
+            provider_id=provider_id,
+        )
+        for (
+            due_at,
+            kind,
+            channel,
+            first,
+            last,
+            username,
+            status,
+            acknowledged_at,
+            last_error,
+            attempts,
+            provider_id,
+        ) in rows
+    ]
+
+
 @clinical_required
 def infant_detail(request: HttpRequest, infant_id) -> HttpResponse:
     """The page keeps what the record alone decides (the phase, what is coming up, the charts and
@@ -527,7 +590,7 @@ def infant_detail(request: HttpRequest, infant_id) -> HttpResponse:
             "record_seconds": chart_service.CACHE_SECONDS,
             "timeline_shown": newest or "all",
             "alerts": list(open_alerts_for(infant)),
-            "messages_sent": list(messages_for_infant(infant).order_by("-due_at")[:MESSAGES_SHOWN]),
+            "messages_sent": messages_sent(infant),
         },
     )
 

@@ -212,6 +212,33 @@ def test_infant_page_shows_header_timeline_charts_schedule_and_messages(signed_i
     assert chart.status_code == 200 and chart["Content-Type"].startswith("image/svg+xml")
 
 
+def test_infant_page_lists_the_messages_to_the_guardians_as_sent(signed_in, infant_p1):
+    messages = m.PlannedMessage.objects.filter(infant=infant_p1).order_by("-due_at")
+    failed, seen = messages[0], messages[1]
+    m.PlannedMessage.objects.filter(pk=failed.pk).update(
+        status=MessageStatus.FAILED, attempts=5, last_error="gateway timeout"
+    )
+    m.PlannedMessage.objects.filter(pk=seen.pk).update(
+        status=MessageStatus.SENT,
+        sent_at=timezone.now(),
+        attempts=1,
+        provider_message_id="SM-0042",
+        acknowledged_at=timezone.now(),
+    )
+    section = _text(signed_in("staff").get(f"/infants/{infant_p1.pk}/")).split(
+        'id="messages-sent"'
+    )[1]
+    rows = section.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    assert len(rows) == min(messages.count(), staff_pages.MESSAGES_SHOWN)
+    newest, second = (re.sub(r"\s+", " ", html.unescape(row)) for row in rows[:2])
+    failed.refresh_from_db()
+    assert f"{failed.get_kind_display()} ({failed.get_channel_display()})" in newest
+    assert f"<td>{failed.guardian}</td>" in newest
+    assert "Failed" in newest and "gateway timeout" in newest and "<td>5</td>" in newest
+    assert "<td>–</td>" in newest  # no provider id
+    assert "Sent · seen" in second and "<td>SM-0042</td>" in second and "<td>1</td>" in second
+
+
 def test_timeline_shows_growth_with_its_stored_z_scores_and_lab_flags(signed_in, infant_p1):
     page = _text(signed_in("staff").get(f"/infants/{infant_p1.pk}/"))
     # Admission: 8.6 kg, scored by the growth service against WHO 2006 and stored.
