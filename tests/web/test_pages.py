@@ -235,7 +235,7 @@ def test_infant_page_lists_the_messages_to_the_guardians_as_sent(signed_in, infa
     assert f"{failed.get_kind_display()} ({failed.get_channel_display()})" in newest
     assert f"<td>{failed.guardian}</td>" in newest
     assert "Failed" in newest and "gateway timeout" in newest and "<td>5</td>" in newest
-    assert "<td>–</td>" in newest  # no provider id
+    assert "<td>\N{EN DASH}</td>" in newest  # no provider id
     assert "Sent · seen" in second and "<td>SM-0042</td>" in second and "<td>1</td>" in second
 
 
