@@ -13,7 +13,7 @@ from django.db.models import UUIDField, Value
 from rest_framework.permissions import BasePermission
 
 from patients.models import Guardian, Role, User
-from patients.selectors import CLINICAL_ROLES
+from patients.selectors import CLINICAL_ROLES, guardian_of
 
 # Role names as the views declare them.
 CLINICAL = "clinical"  # staff or lead of at least one clinic
@@ -25,19 +25,24 @@ GUARDIAN = "guardian"
 class CallerRoles:
     """The caller's roles, read once per request (one query each, and only when asked)."""
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: User, *, with_guardian: bool = False) -> None:
         self.user = user
+        #: Read whether the caller is a guardian with the memberships: the pages do, as their
+        #: navigation asks every role; an API endpoint asks one or two and reads only those.
+        self.with_guardian = with_guardian
 
     @cached_property
     def _rows(self) -> tuple[tuple[str, uuid.UUID | None], ...]:
-        """The active memberships as (role, clinic id) and, when the caller is an active
-        guardian, a row (GUARDIAN, None): one query for what every page's navigation asks.
-        Unordered: the model's ordering by clinic would join the clinic table for nothing."""
+        """The active memberships as (role, clinic id) and, when read ``with_guardian`` and the
+        caller is an active guardian, a row (GUARDIAN, None): one query. Unordered: the model's
+        ordering by clinic would join the clinic table for nothing."""
         if not self.user.is_authenticated:
             return ()
         memberships = (
             self.user.memberships.filter(is_active=True).order_by().values_list("role", "clinic_id")
         )
+        if not self.with_guardian:
+            return tuple(memberships)
         # The rule of `selectors.guardian_of`: the user's own guardian row, not voided.
         guardianship = (
             Guardian.objects.active()
@@ -46,6 +51,12 @@ class CallerRoles:
             .values_list(Value(GUARDIAN), Value(None, output_field=UUIDField()))
         )
         return tuple(memberships.union(guardianship, all=True))
+
+    @cached_property
+    def _is_guardian(self) -> bool:
+        if self.with_guardian:
+            return any(role == GUARDIAN for role, _ in self._rows)
+        return guardian_of(self.user) is not None
 
     @cached_property
     def _memberships(self) -> tuple[tuple[str, uuid.UUID], ...]:
@@ -74,7 +85,7 @@ class CallerRoles:
 
     def has(self, role: str) -> bool:
         if role == GUARDIAN:
-            return any(row == GUARDIAN for row, _ in self._rows)
+            return self._is_guardian
         if role == CLINICAL:
             return bool(self._membership_roles & {Role.STAFF, Role.LEAD})
         if role == LEAD:
@@ -84,10 +95,12 @@ class CallerRoles:
         raise ValueError(f"unknown role {role!r}")
 
 
-def caller_roles(request) -> CallerRoles:
+def caller_roles(request, *, with_guardian: bool = False) -> CallerRoles:
+    """The request's roles, read once: ``with_guardian`` decides how, when this is the first
+    call of the request."""
     roles = getattr(request, "_caller_roles", None)
     if roles is None or roles.user is not request.user:
-        roles = CallerRoles(request.user)
+        roles = CallerRoles(request.user, with_guardian=with_guardian)
         request._caller_roles = roles
     return roles
 

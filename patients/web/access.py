@@ -14,16 +14,17 @@ from patients.models import Infant
 from patients.selectors import clinic_infants_for
 
 
+# A page's navigation asks every role, so the pages read them all in the one query.
 def is_clinical(request: HttpRequest) -> bool:
-    return caller_roles(request).has(CLINICAL)
+    return caller_roles(request, with_guardian=True).has(CLINICAL)
 
 
 def is_guardian(request: HttpRequest) -> bool:
-    return caller_roles(request).has(GUARDIAN)
+    return caller_roles(request, with_guardian=True).has(GUARDIAN)
 
 
 def is_lead(request: HttpRequest) -> bool:
-    return caller_roles(request).has(LEAD)
+    return caller_roles(request, with_guardian=True).has(LEAD)
 
 
 def clinic_infants(request: HttpRequest) -> QuerySet[Infant]:

@@ -218,3 +218,13 @@ def test_a_refused_read_still_writes_nothing(world):
     assert other.get(f"/api/v1/mothers/{world.a.mother.pk}/").status_code == 404
     assert world.callers["guardian_a"].client.get("/api/v1/infants/").status_code == 403
     assert m.RecordAccess.objects.count() == before
+
+
+def test_a_clinical_endpoint_reads_the_roles_it_asks_and_not_guardianship(world_a):
+    """The pages read whether the reader is a guardian with their roles, for the navigation; an
+    endpoint of the clinical record has no navigation and reads only the memberships."""
+    client = world_a.callers["staff_1"].client
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/api/v1/infants/{world_a.a.infant.pk}/").status_code == 200
+    assert not [q for q in queries if '"patients_guardian"' in q["sql"]]
+    assert len([q for q in queries if '"patients_clinicmembership"' in q["sql"]]) == 1
