@@ -70,35 +70,35 @@ def record_version_triggers(infant_of: str) -> list[pgtrigger.Trigger]:
     statement's rows, named ``{rows}``: ``"SELECT infant_id FROM {rows}"`` for a table with the
     infant's key, a join through the parent for a table without it. Transition tables allow one
     event a trigger, hence one trigger for each."""
+
+    def moving(name: str, operation, referencing, *sides: str) -> pgtrigger.Trigger:
+        infants = " UNION ".join(infant_of.format(rows=side) for side in sides)
+        return pgtrigger.Trigger(
+            name=name,
+            level=pgtrigger.Statement,
+            when=pgtrigger.After,
+            operation=operation,
+            referencing=referencing,
+            func=_moves(infants),
+        )
+
     return [
-        pgtrigger.Trigger(
-            name="record_version_insert",
-            level=pgtrigger.Statement,
-            when=pgtrigger.After,
-            operation=pgtrigger.Insert,
-            referencing=pgtrigger.Referencing(new="added"),
-            func=_moves(infant_of.format(rows="added")),
+        moving(
+            "record_version_insert", pgtrigger.Insert, pgtrigger.Referencing(new="added"), "added"
         ),
-        pgtrigger.Trigger(
-            name="record_version_update",
-            level=pgtrigger.Statement,
-            when=pgtrigger.After,
-            operation=pgtrigger.Update,
-            referencing=pgtrigger.Referencing(old="before_update", new="after_update"),
-            # Both sides: a row moved to another infant changes both records.
-            func=_moves(
-                infant_of.format(rows="after_update")
-                + " UNION "
-                + infant_of.format(rows="before_update")
-            ),
+        # Both sides of an update: a row moved to another infant changes both records.
+        moving(
+            "record_version_update",
+            pgtrigger.Update,
+            pgtrigger.Referencing(old="before_update", new="after_update"),
+            "after_update",
+            "before_update",
         ),
-        pgtrigger.Trigger(
-            name="record_version_delete",
-            level=pgtrigger.Statement,
-            when=pgtrigger.After,
-            operation=pgtrigger.Delete,
-            referencing=pgtrigger.Referencing(old="removed"),
-            func=_moves(infant_of.format(rows="removed")),
+        moving(
+            "record_version_delete",
+            pgtrigger.Delete,
+            pgtrigger.Referencing(old="removed"),
+            "removed",
         ),
     ]
 
