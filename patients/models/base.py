@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pgtrigger
 import uuid_utils.compat
 from django.conf import settings
 from django.db import models
@@ -94,3 +95,17 @@ def voiding_constraints(model_name: str) -> list[models.BaseConstraint]:
             name=f"{model_name}_void_has_reason",
         )
     ]
+
+
+def after_statement(name: str, operation, referencing, func: str) -> pgtrigger.Trigger:
+    """A trigger run once after each statement, with the statement's rows as transition tables:
+    how PostgreSQL keeps the figures derived from a table (a clinic's count of infants, each
+    record's version) whatever wrote the rows, a COPY of thousands included."""
+    return pgtrigger.Trigger(
+        name=name,
+        level=pgtrigger.Statement,
+        when=pgtrigger.After,
+        operation=operation,
+        referencing=referencing,
+        func=func,
+    )

@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from patients.models.base import ClinicalRecord, voiding_constraints
+from patients.models.base import ClinicalRecord, after_statement, voiding_constraints
 from patients.models.clinics import Clinic, User
 from patients.models.record_versions import OWN_INFANT, record_version_triggers
 from patients.models.validators import validate_time_zone
@@ -219,14 +219,12 @@ def _infant_count_trigger(name: str, operation, referencing, counted: str) -> pg
     """A statement-level trigger that records what one statement did to each clinic's count of
     active infants: one row a clinic, however many infants the statement wrote (a COPY of a
     cohort included), and none when the count did not move."""
-    return pgtrigger.Trigger(
-        name=name,
-        level=pgtrigger.Statement,
-        when=pgtrigger.After,
-        operation=operation,
-        referencing=referencing,
+    return after_statement(
+        name,
+        operation,
+        referencing,
         # Built from the constants above, never from input.
-        func=f"""
+        f"""
             INSERT INTO {INFANT_COUNT_TABLE} (clinic_id, change)
             SELECT clinic_id, sum(change) FROM ({counted}) AS counted
             GROUP BY clinic_id HAVING sum(change) <> 0;

@@ -25,6 +25,8 @@ from __future__ import annotations
 import pgtrigger
 from django.db import models
 
+from patients.models.base import after_statement
+
 RECORD_VERSION_TABLE = "patients_infantrecordversion"
 
 
@@ -73,14 +75,7 @@ def record_version_triggers(infant_of: str) -> list[pgtrigger.Trigger]:
 
     def moving(name: str, operation, referencing, *sides: str) -> pgtrigger.Trigger:
         infants = " UNION ".join(infant_of.format(rows=side) for side in sides)
-        return pgtrigger.Trigger(
-            name=name,
-            level=pgtrigger.Statement,
-            when=pgtrigger.After,
-            operation=operation,
-            referencing=referencing,
-            func=_moves(infants),
-        )
+        return after_statement(name, operation, referencing, _moves(infants))
 
     return [
         moving(
