@@ -117,19 +117,22 @@ def infant_chart_text(infant: m.Infant, name: str, *, today: datetime.date) -> C
     return parts.describe(parts.load(infant, today))
 
 
-def infant_chart_texts(infant: m.Infant, *, today: datetime.date) -> dict[str, ChartText]:
+def infant_chart_texts(
+    infant: m.Infant, *, today: datetime.date, version: str | None = None
+) -> dict[str, ChartText]:
     """Every infant chart's title and alt text, in the order of ``INFANT_CHARTS``: what the
     infant page shows beside the images.
 
     Kept in the chart cache under the infant's data version, as the images are (module doc):
     wording them reads every kind of row the charts read, a third of the infant page's time
-    (docs/BENCHMARKS.md, staff infant page), while the version is one query.
+    (docs/BENCHMARKS.md, staff infant page), while the version is one query. ``version``: the
+    infant's data version, when the caller has read it already for today.
     """
     key = cache_key(
         chart="texts",
         image_format="",
         scope=infant_scope(infant),
-        version=infant_data_version(infant, today=today),
+        version=version or infant_data_version(infant, today=today),
     )
     kept = cache.get(key)
     if kept is not None:

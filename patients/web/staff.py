@@ -433,7 +433,7 @@ def current_phase(infant: m.Infant, *, today: datetime.date) -> tuple[m.Treatmen
     return course, dose.phase_name if dose else ""
 
 
-def _charts(infant: m.Infant, *, today: datetime.date) -> list[dict]:
+def _charts(infant: m.Infant, *, today: datetime.date, version: str) -> list[dict]:
     """Each chart's URL with its title and alt text, worded from the chart's data.
 
     Nothing is drawn here: the browser fetches each image from the chart endpoint, which draws it
@@ -441,7 +441,9 @@ def _charts(infant: m.Infant, *, today: datetime.date) -> list[dict]:
     text would make the page wait seconds for an infant whose charts are not cached yet.
     """
     charts = []
-    for name, text in chart_service.infant_chart_texts(infant, today=today).items():
+    for name, text in chart_service.infant_chart_texts(
+        infant, today=today, version=version
+    ).items():
         charts.append(
             {
                 "url": reverse(
@@ -467,7 +469,10 @@ class InfantRecord:
     timeline: Timeline
 
 
-def infant_record(infant: m.Infant, *, today: datetime.date, newest: int | None) -> InfantRecord:
+def infant_record(
+    infant: m.Infant, *, today: datetime.date, newest: int | None, version: str
+) -> InfantRecord:
+    """``version``: the infant's data version for ``today``, which the page has read already."""
     course, phase = current_phase(infant, today=today)
     return InfantRecord(
         course=course,
@@ -487,7 +492,7 @@ def infant_record(infant: m.Infant, *, today: datetime.date, newest: int | None)
             .filter(infant=infant, visit_date__gt=today)
             .order_by("visit_date")[:UPCOMING_SHOWN]
         ),
-        charts=_charts(infant, today=today),
+        charts=_charts(infant, today=today, version=version),
         timeline=timeline(infant, today=today, newest=newest),
     )
 
@@ -572,6 +577,7 @@ def infant_detail(request: HttpRequest, infant_id) -> HttpResponse:
         rule=WHO_GROWTH_CORRECTION,
     )
     newest = None if request.GET.get("timeline") == "all" else TIMELINE_SHOWN
+    version = chart_service.infant_data_version(infant, today=today)
     log_access(
         request, action=AccessAction.READ, resource=m.Infant, infant=infant, object_id=infant.pk
     )
@@ -585,8 +591,10 @@ def infant_detail(request: HttpRequest, infant_id) -> HttpResponse:
             "age_text": age_text(age.chronological_age_days),
             "corrected_age_text": age_text(age.age_days) if age.corrected else "",
             # Read only where a fragment is not in the cache: the template's lookups evaluate it.
-            "record": SimpleLazyObject(lambda: infant_record(infant, today=today, newest=newest)),
-            "record_version": chart_service.infant_data_version(infant, today=today),
+            "record": SimpleLazyObject(
+                lambda: infant_record(infant, today=today, newest=newest, version=version)
+            ),
+            "record_version": version,
             "record_seconds": chart_service.CACHE_SECONDS,
             "timeline_shown": newest or "all",
             "alerts": list(open_alerts_for(infant)),
