@@ -25,7 +25,6 @@ project's secret) of the chart, the format, the viewer's scope and the data vers
 from __future__ import annotations
 
 import datetime
-import functools
 import hashlib
 import json
 import uuid
@@ -46,6 +45,7 @@ from patients.charts.growth import describe_growth, growth_chart
 from patients.charts.labs import describe_labs, lab_chart
 from patients.charts.model import Chart, ChartText, ImageFormat
 from patients.charts.trajectory import describe_trajectory, trajectory_chart
+from patients.compiled import CompiledRead
 from patients.reports import loader as report_loader
 from patients.reports import pdf as report_pdf
 from patients.reports import phrases
@@ -291,47 +291,26 @@ def _digest(parts: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-#: Ids compiled into the infant data-version statement in place of the real ones.
-_INFANT_STAND_IN = uuid.UUID(int=1)
-_CLINIC_STAND_IN = uuid.UUID(int=2)
+def _infant_version_read(infant: uuid.UUID, clinic: uuid.UUID) -> QuerySet:
+    """The infant data-version query: one row, the same statement for every infant but for the
+    two ids. Compiled once (patients.compiled): compiling its subqueries (sixty where the rows are
+    counted) cost the ORM several times what the database spends running them (about 35 ms
+    against 5 ms at 1,000 infants), on every chart and every page that shows charts."""
+    infant_ids = m.Infant.objects.filter(pk=infant).values("id")
+    columns = _infant_version_columns(connection.vendor)(infant_ids, [clinic])
+    return m.Infant.objects.filter(pk=infant).annotate(**columns).values_list(*columns)
 
 
-@functools.lru_cache(maxsize=2)
-def _infant_version_statement(vendor: str) -> tuple[str, tuple, tuple[int, ...], tuple[int, ...]]:
-    """The infant data-version query compiled once: its SQL, its parameters, and the positions of
-    the infant's and the clinic's ids among them.
-
-    The statement is the same for every infant but for those two ids, and compiling its
-    subqueries (sixty where the rows are counted) costs the ORM several times what the database
-    spends running them (about 35 ms against 5 ms at 1,000 infants), on every chart and every
-    page that shows charts.
-    """
-    infant_ids = m.Infant.objects.filter(pk=_INFANT_STAND_IN).values("id")
-    queryset = m.Infant.objects.filter(pk=_INFANT_STAND_IN).values(
-        **_infant_version_columns(vendor)(infant_ids, [_CLINIC_STAND_IN])
-    )
-    sql, params = queryset.query.get_compiler(connection=connection).as_sql()
-    infant_at = tuple(i for i, p in enumerate(params) if p == _db_uuid(_INFANT_STAND_IN))
-    clinic_at = tuple(i for i, p in enumerate(params) if p == _db_uuid(_CLINIC_STAND_IN))
-    return sql, tuple(params), infant_at, clinic_at
-
-
-def _db_uuid(value: uuid.UUID):
-    return m.Infant._meta.pk.get_db_prep_value(value, connection)
+_INFANT_VERSION = CompiledRead(
+    _infant_version_read, infant=m.Infant._meta.pk, clinic=m.Clinic._meta.pk
+)
 
 
 def infant_data_version(infant: m.Infant, *, today: datetime.date) -> str:
     """One query; changes whenever anything an infant chart reads changes (see the module doc)."""
-    sql, params, infant_at, clinic_at = _infant_version_statement(connection.vendor)
-    values = list(params)
-    for position in infant_at:
-        values[position] = _db_uuid(infant.pk)
-    for position in clinic_at:
-        values[position] = _db_uuid(infant.clinic_id)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = [str(value) for value in cursor.fetchone()]
-    return _digest([CHARTS_VERSION, loader.WHO_REFERENCE_VERSION, today.isoformat(), row])
+    (row,) = _INFANT_VERSION.rows(infant=infant.pk, clinic=infant.clinic_id)
+    values = [str(value) for value in row]
+    return _digest([CHARTS_VERSION, loader.WHO_REFERENCE_VERSION, today.isoformat(), values])
 
 
 def cohort_data_version(clinic_ids: list, *, today: datetime.date) -> str:

@@ -181,18 +181,9 @@ def test_the_compiled_version_statement_reads_each_infant_s_own_rows(world):
             .get()
             .values()
         )
-        sql, params, infant_at, clinic_at = chart_service._infant_version_statement(
-            connection.vendor
+        (compiled_row,) = chart_service._INFANT_VERSION.rows(
+            infant=infant.pk, clinic=infant.clinic_id
         )
-        assert infant_at and clinic_at
-        values = list(params)
-        for position in infant_at:
-            values[position] = chart_service._db_uuid(infant.pk)
-        for position in clinic_at:
-            values[position] = chart_service._db_uuid(infant.clinic_id)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, values)
-            compiled_row = cursor.fetchone()
         counts = _numbers(orm_row)
         assert counts and counts == _numbers(compiled_row)
         assert any(count > 0 for count in counts)
