@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from functools import cached_property
 
-from django.db.models import UUIDField, Value
+from django.db.models import QuerySet, UUIDField, Value
 from rest_framework.permissions import BasePermission
 
-from patients.models import Guardian, Role, User
+from patients.compiled import CompiledRead
+from patients.models import ClinicMembership, Guardian, Role, User
 from patients.selectors import CLINICAL_ROLES, guardian_of
 
 # Role names as the views declare them.
@@ -20,6 +21,32 @@ CLINICAL = "clinical"  # staff or lead of at least one clinic
 LEAD = "lead"
 ADMINISTRATOR = "administrator"
 GUARDIAN = "guardian"
+
+
+def _memberships_of(user: uuid.UUID) -> QuerySet:
+    # Unordered: the model's ordering by clinic would join the clinic table for nothing.
+    return (
+        ClinicMembership.objects.filter(user=user, is_active=True)
+        .order_by()
+        .values_list("role", "clinic_id")
+    )
+
+
+def _roles_and_guardianship_of(user: uuid.UUID) -> QuerySet:
+    # The rule of `selectors.guardian_of`: the user's own guardian row, not voided.
+    guardianship = (
+        Guardian.objects.active()
+        .filter(user=user)
+        .order_by()
+        .values_list(Value(GUARDIAN), Value(None, output_field=UUIDField()))
+    )
+    return _memberships_of(user).union(guardianship, all=True)
+
+
+# Read on every request that checks a role: compiled once (patients.compiled), as compiling them
+# cost more than the database's answer.
+_MEMBERSHIPS = CompiledRead(_memberships_of, user=User._meta.pk)
+_ROLES_AND_GUARDIANSHIP = CompiledRead(_roles_and_guardianship_of, user=User._meta.pk)
 
 
 class CallerRoles:
@@ -34,23 +61,11 @@ class CallerRoles:
     @cached_property
     def _rows(self) -> tuple[tuple[str, uuid.UUID | None], ...]:
         """The active memberships as (role, clinic id) and, when read ``with_guardian`` and the
-        caller is an active guardian, a row (GUARDIAN, None): one query. Unordered: the model's
-        ordering by clinic would join the clinic table for nothing."""
+        caller is an active guardian, a row (GUARDIAN, None): one query, compiled once."""
         if not self.user.is_authenticated:
             return ()
-        memberships = (
-            self.user.memberships.filter(is_active=True).order_by().values_list("role", "clinic_id")
-        )
-        if not self.with_guardian:
-            return tuple(memberships)
-        # The rule of `selectors.guardian_of`: the user's own guardian row, not voided.
-        guardianship = (
-            Guardian.objects.active()
-            .filter(user=self.user)
-            .order_by()
-            .values_list(Value(GUARDIAN), Value(None, output_field=UUIDField()))
-        )
-        return tuple(memberships.union(guardianship, all=True))
+        read = _ROLES_AND_GUARDIANSHIP if self.with_guardian else _MEMBERSHIPS
+        return tuple(read.rows(user=self.user.pk))
 
     @cached_property
     def _is_guardian(self) -> bool:
