@@ -322,3 +322,11 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_severity_display()}: {self.message[:80]}"
+
+    @property
+    def seen_by(self) -> str:
+        """Who acknowledged the alert, as the pages name them: the full name, else the user name."""
+        user = self.acknowledged_by
+        if user is None:
+            return ""
+        return user.get_full_name() or user.username

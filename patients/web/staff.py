@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -36,7 +37,8 @@ from django.views.decorators.http import require_POST
 from patients import models as m
 from patients.api.permissions import caller_roles
 from patients.clinical.ages import WHO_GROWTH_CORRECTION, age_on
-from patients.models.interpretation import SEVERITY_RANK, ScoreStatus
+from patients.compiled import CompiledRead
+from patients.models.interpretation import SEVERITY_RANK, AlertSeverity, ScoreStatus
 from patients.models.labs import LabFlag
 from patients.models.people import FollowUpStatus
 from patients.models.reminders import Channel, MessageKind, MessageStatus
@@ -52,6 +54,7 @@ from patients.services.alerts import acknowledge_alert, open_alerts_for
 from patients.services.audit import AccessAction, log_access
 from patients.services.reminders.loop import messages_for_infant, missed_doses_worklist
 from patients.web.access import clinic_infants, clinical_required
+from patients.web.fragments import release, rows_version
 from patients.web.pages import page
 
 #: Each worklist section shows this many rows and says how many more there are.
@@ -511,13 +514,12 @@ class MessageRow:
     provider_id: str
 
 
-def messages_sent(infant: m.Infant) -> list[MessageRow]:
-    """The newest messages, read as the columns the table prints. They change with every send, so
-    the page reads them on every request; a model instance a row with its guardian, user and dose,
-    and `get_FOO_display` building its dict of choices for every cell, were a fifth of the page."""
-    rows = (
-        messages_for_infant(infant)
-        .order_by("-due_at")
+#: The newest messages as the columns the table prints, compiled once (patients.compiled).
+_MESSAGES_SENT = CompiledRead(
+    lambda infant: (
+        messages_for_infant(m.Infant(pk=infant))
+        # Newest first; a dose's messages by each channel fall due together.
+        .order_by("-due_at", "kind", "channel")
         .values_list(
             "due_at",
             "kind",
@@ -531,32 +533,102 @@ def messages_sent(infant: m.Infant) -> list[MessageRow]:
             "attempts",
             "provider_message_id",
         )[:MESSAGES_SHOWN]
-    )
+    ),
+    infant=m.Infant._meta.pk,
+)
+
+
+class MessagesSent:
+    """The newest messages to the guardians as read, and the version the table's fragment is kept
+    under: a digest of those rows. They change with every send, so the page reads them on every
+    request, but drawing forty rows (a localized time in each) was a third of the page; the table
+    is drawn again only when a row has changed."""
+
+    def __init__(self, read: list[tuple]) -> None:
+        self._read = read
+        # The times print in the active zone: the same rows in another zone are another table.
+        self.version = rows_version([timezone.get_current_timezone_name(), read])
+
+    @cached_property
+    def rows(self) -> list[MessageRow]:
+        return [
+            MessageRow(
+                due_at=due_at,
+                what=f"{MessageKind(kind).label} ({Channel(channel).label})",
+                # As `User.__str__` names the guardian: the full name, else the user name.
+                to=f"{first} {last}".strip() or username,
+                status=str(MessageStatus(status).label),
+                seen=acknowledged_at is not None,
+                last_error=last_error,
+                attempts=attempts,
+                provider_id=provider_id,
+            )
+            for (
+                due_at,
+                kind,
+                channel,
+                first,
+                last,
+                username,
+                status,
+                acknowledged_at,
+                last_error,
+                attempts,
+                provider_id,
+            ) in self._read
+        ]
+
+
+def messages_sent(infant: m.Infant) -> MessagesSent:
+    """The newest messages, read as the columns the table prints: a model instance a row with its
+    guardian, user and dose, and `get_FOO_display` building its dict of choices for every cell,
+    were a fifth of the page."""
+    return MessagesSent(_MESSAGES_SENT.rows(infant=infant.pk))
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """An open alert as the infant page prints it, with the acknowledge form's fields."""
+
+    pk: object
+    severity: str
+    severity_label: str
+    message: str
+    acknowledged_at: datetime.datetime | None
+    seen_by: str
+
+
+#: `open_alerts_for` as the columns the page prints, compiled once (patients.compiled).
+_OPEN_ALERTS = CompiledRead(
+    lambda infant: open_alerts_for(m.Infant(pk=infant)).values_list(
+        "id",
+        "severity",
+        "message",
+        "acknowledged_at",
+        "acknowledged_by__first_name",
+        "acknowledged_by__last_name",
+        "acknowledged_by__username",
+    ),
+    infant=m.Infant._meta.pk,
+)
+
+
+def alerts_shown(infant: m.Infant) -> list[AlertRow]:
+    """The infant's open alerts, urgent first. Read on every request, as an alert opens and
+    closes without the record changing (a dose falls due, a rule's window passes)."""
     return [
-        MessageRow(
-            due_at=due_at,
-            what=f"{MessageKind(kind).label} ({Channel(channel).label})",
-            # As `User.__str__` names the guardian: the full name, else the user name.
-            to=f"{first} {last}".strip() or username,
-            status=str(MessageStatus(status).label),
-            seen=acknowledged_at is not None,
-            last_error=last_error,
-            attempts=attempts,
-            provider_id=provider_id,
+        AlertRow(
+            pk=pk,
+            severity=severity,
+            severity_label=str(AlertSeverity(severity).label),
+            message=message,
+            acknowledged_at=acknowledged_at,
+            # As `Alert.seen_by` names who acknowledged it.
+            seen_by=f"{first} {last}".strip() or (username or ""),
         )
-        for (
-            due_at,
-            kind,
-            channel,
-            first,
-            last,
-            username,
-            status,
-            acknowledged_at,
-            last_error,
-            attempts,
-            provider_id,
-        ) in rows
+        for pk, severity, message, acknowledged_at, first, last, username in _OPEN_ALERTS.rows(
+            infant=infant.pk
+        )
     ]
 
 
@@ -595,9 +667,10 @@ def infant_detail(request: HttpRequest, infant_id) -> HttpResponse:
                 lambda: infant_record(infant, today=today, newest=newest, version=version)
             ),
             "record_version": version,
+            "release": release(),
             "record_seconds": chart_service.CACHE_SECONDS,
             "timeline_shown": newest or "all",
-            "alerts": list(open_alerts_for(infant)),
+            "alerts": alerts_shown(infant),
             "messages_sent": messages_sent(infant),
         },
     )

@@ -6,10 +6,13 @@ import datetime
 import html
 import re
 from decimal import Decimal
+from unittest import mock
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -213,7 +216,9 @@ def test_infant_page_shows_header_timeline_charts_schedule_and_messages(signed_i
 
 
 def test_infant_page_lists_the_messages_to_the_guardians_as_sent(signed_in, infant_p1):
-    messages = m.PlannedMessage.objects.filter(infant=infant_p1).order_by("-due_at")
+    messages = m.PlannedMessage.objects.filter(infant=infant_p1).order_by(
+        "-due_at", "kind", "channel"
+    )
     failed, seen = messages[0], messages[1]
     m.PlannedMessage.objects.filter(pk=failed.pk).update(
         status=MessageStatus.FAILED, attempts=5, last_error="gateway timeout"
@@ -361,6 +366,65 @@ def test_infant_page_reads_the_record_once_until_it_changes(signed_in, demo_user
     assert "Lab result" in _timeline_section(english)
     whole_reads, _ = _record_reads(client, url + "?timeline=all")
     assert whole_reads > 10
+
+
+def _messages_section(page: str) -> str:
+    return page.split('id="messages-sent"')[1]
+
+
+def test_the_messages_table_is_drawn_again_only_when_a_message_changes(signed_in, infant_p1):
+    cache.clear()
+    client = signed_in("staff")
+    url = f"/infants/{infant_p1.pk}/"
+    with mock.patch.object(staff_pages, "MessageRow", wraps=staff_pages.MessageRow) as drawn:
+        first = _text(client.get(url))
+        shown = drawn.call_count
+        assert shown == min(
+            m.PlannedMessage.objects.filter(infant=infant_p1).count(), staff_pages.MESSAGES_SHOWN
+        )
+        again = _text(client.get(url))
+        assert drawn.call_count == shown  # the same rows: the kept table
+        assert _messages_section(again) == _messages_section(first)
+
+        # A send changes a row (no field of the record does): the table is drawn again.
+        newest = m.PlannedMessage.objects.filter(infant=infant_p1).order_by("-due_at").first()
+        m.PlannedMessage.objects.filter(pk=newest.pk).update(
+            status=MessageStatus.FAILED, attempts=3, last_error="gateway timeout"
+        )
+        changed = _text(client.get(url))
+        assert drawn.call_count == 2 * shown
+    assert "gateway timeout" in _messages_section(changed)
+    assert "gateway timeout" not in _messages_section(first)
+
+
+def test_a_new_release_draws_the_kept_sections_again(signed_in, infant_p1, monkeypatch):
+    """A fragment kept for days under its data's version would outlive a release that words it
+    otherwise: every key carries the release's digest."""
+    client = signed_in("staff")
+    url = f"/infants/{infant_p1.pk}/"
+    client.get(url)
+    hits, _ = _record_reads(client, url)
+    assert hits <= 1
+    monkeypatch.setattr(staff_pages, "release", lambda: "a-later-release")
+    with mock.patch.object(staff_pages, "MessageRow", wraps=staff_pages.MessageRow) as drawn:
+        misses, _ = _record_reads(client, url)
+    assert misses > 10 and drawn.call_count > 0
+
+
+def test_a_repeat_view_of_the_infant_page_compiles_only_the_session_user_and_infant(
+    signed_in, infant_p1
+):
+    """The roles, the open alerts, the messages and the data version are compiled once per
+    process (patients.compiled); compiling them on every view was a third of the page."""
+    client = signed_in("staff")
+    url = f"/infants/{infant_p1.pk}/"
+    client.get(url)
+    with mock.patch.object(
+        SQLCompiler, "as_sql", autospec=True, side_effect=SQLCompiler.as_sql
+    ) as compiled:
+        assert client.get(url).status_code == 200
+    models = {call.args[0].query.model for call in compiled.call_args_list}
+    assert models == {Session, m.User, m.Infant}
 
 
 def _roles_read(client, url: str) -> tuple[int, str]:
