@@ -11,7 +11,8 @@ import uuid
 from collections.abc import Collection
 
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Expression, IntegerField, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from patients.models import (
     Clinic,
@@ -135,12 +136,36 @@ def active_infant_count(user: User, *, clinic_ids: Collection[uuid.UUID] | None 
         )
     if not user.is_authenticated:
         return 0
-    changes = InfantCountChange.objects.all()
-    if not user.is_superuser:
-        if clinic_ids is None:
-            clinic_ids = list(clinics_for(user).values_list("id", flat=True))
-        changes = changes.filter(clinic_id__in=clinic_ids)
+    changes = _count_changes(user, clinic_ids)
     return changes.aggregate(count=Sum("change", default=0))["count"]
+
+
+def active_infant_count_column(
+    user: User, *, clinic_ids: Collection[uuid.UUID] | None = None
+) -> Expression | None:
+    """`active_infant_count` as a column another query can carry, so a page of the list reads its
+    rows and the count in one statement; None where no count is kept (SQLite, or no caller)."""
+    if connection.vendor != "postgresql" or not user.is_authenticated:
+        return None
+    # Grouped by a constant: no GROUP BY, so one row (a null sum) even when no change is kept.
+    total = (
+        _count_changes(user, clinic_ids)
+        .order_by()
+        .annotate(_all=Value(1))
+        .values("_all")
+        .annotate(count=Sum("change"))
+        .values("count")
+    )
+    return Coalesce(Subquery(total), 0, output_field=IntegerField())
+
+
+def _count_changes(user: User, clinic_ids: Collection[uuid.UUID] | None) -> QuerySet:
+    changes = InfantCountChange.objects.all()
+    if user.is_superuser:
+        return changes
+    if clinic_ids is None:
+        clinic_ids = list(clinics_for(user).values_list("id", flat=True))
+    return changes.filter(clinic_id__in=clinic_ids)
 
 
 def guardian_of(user: User) -> Guardian | None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from django.db.models import Q, QuerySet
+from django.db.models import Expression, Q, QuerySet
 
 from patients import models as m
 from patients.selectors import (
     CLINICAL_ROLES,
     active_infant_count,
+    active_infant_count_column,
     administers,
     children_of,
     clinic_infants_for,
@@ -39,6 +40,13 @@ def infants(user: m.User, *, clinic_ids: Collection[uuid.UUID] | None = None) ->
 def active_infants_count(user: m.User, *, clinic_ids: Collection[uuid.UUID] | None = None) -> int:
     """How many rows `infants` holds that are not voided, without counting them."""
     return active_infant_count(user, clinic_ids=clinic_ids)
+
+
+def active_infants_count_column(
+    user: m.User, *, clinic_ids: Collection[uuid.UUID] | None = None
+) -> Expression | None:
+    """`active_infants_count` as a column a page's rows can carry; None where none is kept."""
+    return active_infant_count_column(user, clinic_ids=clinic_ids)
 
 
 def mothers(user: m.User) -> QuerySet[m.Mother]:

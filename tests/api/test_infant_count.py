@@ -18,6 +18,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from patients import models as m
+from patients.models.people import INFANT_COUNT_TABLE
 from patients.selectors import active_infant_count
 from patients.services.infant_counts import fold_infant_counts
 from patients.services.records import update_record, void_record
@@ -160,6 +161,35 @@ def test_the_list_says_how_many_without_counting_the_infants(clinic, other_clini
     )
     # A bad filter is still refused, whatever the count would have been.
     assert client.get("/api/v1/infants/?follow_up_status=asleep").status_code == 400
+
+
+def test_a_page_of_the_list_carries_its_count_in_the_same_statement(clinic, other_clinic, staff):
+    for _ in range(5):
+        f.InfantFactory(clinic=clinic)
+    f.InfantFactory(clinic=other_clinic)
+    client = _client(staff)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/api/v1/infants/?page_size=2&page=2").json()
+    assert page["count"] == 5 and len(page["results"]) == 2
+    assert page["next"] and page["previous"]
+    if connection.vendor == "postgresql":
+        reads = [q["sql"] for q in queries if f'"{INFANT_COUNT_TABLE}"' in q["sql"]]
+        assert len(reads) == 1 and 'FROM "patients_infant"' in reads[0]
+
+    # No row to carry the count: it is read on its own, and the page refused or shown as ever.
+    assert client.get("/api/v1/infants/?page_size=2&page=4").status_code == 404
+    last = client.get("/api/v1/infants/?page_size=2&page=last").json()
+    assert last["count"] == 5 and len(last["results"]) == 1 and last["next"] is None
+    for wrong in ("0", "-1", "abc", "2.5"):
+        assert client.get(f"/api/v1/infants/?page={wrong}").status_code == 404
+    empty = f.ClinicFactory(name="A clinic with no infant yet")
+    assert _client(f.member(empty, "staff")).get("/api/v1/infants/").json() == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
 
 
 def test_an_infants_history_counts_its_versions_not_the_infants(clinic, staff, lead):
