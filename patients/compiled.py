@@ -33,8 +33,8 @@ class _Statement:
     params: tuple
     #: For each value: the field that prepares it and its places among ``params``.
     places: tuple[tuple[str, Field, tuple[int, ...]], ...]
-    compiler: Any
-    converters: dict
+    #: Django's converters of each column that has any, by position: (converters, expression).
+    converters: dict[int, tuple[list[Callable], Any]]
 
 
 class CompiledRead:
@@ -61,10 +61,7 @@ class CompiledRead:
             cursor.execute(statement.sql, params)
             rows = cursor.fetchall()
         if statement.converters:
-            rows = [
-                tuple(row)
-                for row in statement.compiler.apply_converters(rows, statement.converters)
-            ]
+            rows = [_converted(row, statement.converters) for row in rows]
         return rows
 
     def _statement(self) -> _Statement:
@@ -93,6 +90,17 @@ class CompiledRead:
             sql=sql,
             params=tuple(params),
             places=tuple(places),
-            compiler=compiler,
             converters=compiler.get_converters(expressions),
         )
+
+
+def _converted(row: tuple, converters: dict[int, tuple[list[Callable], Any]]) -> tuple:
+    # As `SQLCompiler.apply_converters`, with this thread's connection rather than the one the
+    # statement was compiled on.
+    values = list(row)
+    for position, (functions, expression) in converters.items():
+        value = values[position]
+        for function in functions:
+            value = function(value, expression, connection)
+        values[position] = value
+    return tuple(values)
