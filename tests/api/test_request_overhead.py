@@ -123,8 +123,9 @@ def test_the_access_log_asks_one_query_fewer(world_a, monkeypatch, what, saved):
 def test_the_infant_list_and_detail_cost(world_a, monkeypatch):
     """The figures behind the two requests of the benchmark, for the record."""
     client = world_a.callers["staff_1"].client
-    # token, memberships (roles and clinics, for the scope too), count, page, log insert
-    assert _queries(client, "/api/v1/infants/") == 5
+    # token, memberships (roles and clinics, for the scope too), the page with the kept count
+    # (PostgreSQL; SQLite counts the rows in a statement of its own), log insert
+    assert _queries(client, "/api/v1/infants/") == (4 if connection.vendor == "postgresql" else 5)
     # token, memberships, the infant, log insert
     assert _queries(client, f"/api/v1/infants/{world_a.a.infant.pk}/") == 4
 
