@@ -11,7 +11,16 @@ import uuid
 from collections.abc import Collection
 
 from django.db import connection
-from django.db.models import Expression, IntegerField, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Aggregate,
+    Expression,
+    IntegerField,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from patients.models import (
@@ -147,16 +156,16 @@ def active_infant_count_column(
     rows and the count in one statement; None where no count is kept (SQLite, or no caller)."""
     if connection.vendor != "postgresql" or not user.is_authenticated:
         return None
-    # Grouped by a constant: no GROUP BY, so one row (a null sum) even when no change is kept.
-    total = (
-        _count_changes(user, clinic_ids)
-        .order_by()
-        .annotate(_all=Value(1))
-        .values("_all")
-        .annotate(count=Sum("change"))
-        .values("count")
+    total = aggregate_column(_count_changes(user, clinic_ids), Sum("change"))
+    return Coalesce(total, 0, output_field=IntegerField())
+
+
+def aggregate_column(queryset: QuerySet, aggregate: Aggregate) -> Subquery:
+    """``aggregate`` over the rows of ``queryset`` as a column another query can carry. Grouped by
+    a constant, which leaves no GROUP BY: one row whatever the rows (a count of 0, a null sum)."""
+    return Subquery(
+        queryset.order_by().annotate(_all=Value(1)).values("_all").annotate(v=aggregate).values("v")
     )
-    return Coalesce(Subquery(total), 0, output_field=IntegerField())
 
 
 def _count_changes(user: User, clinic_ids: Collection[uuid.UUID] | None) -> QuerySet:

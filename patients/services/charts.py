@@ -34,7 +34,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Max, Model, QuerySet, Subquery, Value
+from django.db.models import Count, Max, Model, QuerySet, Subquery
 from django.utils.crypto import salted_hmac
 
 from patients import models as m
@@ -50,6 +50,7 @@ from patients.reports import loader as report_loader
 from patients.reports import pdf as report_pdf
 from patients.reports import phrases
 from patients.selectors import (
+    aggregate_column,
     children_of,
     clinic_infants_for,
     clinics_for,
@@ -236,23 +237,16 @@ _CHART_ROWS: tuple[tuple[type[Model], str], ...] = (
 )
 
 
-def _scalar(queryset: QuerySet, aggregate: Any) -> Subquery:
-    # Grouping by a constant leaves no GROUP BY: one row, whatever the rows (COUNT 0 when none).
-    return Subquery(
-        queryset.order_by().annotate(_all=Value(1)).values("_all").annotate(v=aggregate).values("v")
-    )
-
-
 def _version_columns(infants: QuerySet, clinic_ids: list) -> dict[str, Subquery]:
     columns: dict[str, Subquery] = {}
     for model, path in _CHART_ROWS:
         name = model._meta.model_name
         rows = model.objects.filter(**{f"{path}__in": infants})
         history = model.history.model.objects.filter(**{f"{path}__in": infants})
-        columns[f"{name}_rows"] = _scalar(rows, Count("pk"))
-        columns[f"{name}_updated"] = _scalar(rows, Max("updated_at"))
-        columns[f"{name}_history"] = _scalar(history, Count("pk"))
-        columns[f"{name}_history_at"] = _scalar(history, Max("history_date"))
+        columns[f"{name}_rows"] = aggregate_column(rows, Count("pk"))
+        columns[f"{name}_updated"] = aggregate_column(rows, Max("updated_at"))
+        columns[f"{name}_history"] = aggregate_column(history, Count("pk"))
+        columns[f"{name}_history_at"] = aggregate_column(history, Max("history_date"))
     return {**columns, **_reference_columns(clinic_ids)}
 
 
@@ -275,9 +269,9 @@ def _reference_columns(clinic_ids: list) -> dict[str, Subquery]:
     """What a chart reads besides the record: the clinic's lab ranges and the Denver II norms."""
     columns: dict[str, Subquery] = {}
     ranges = m.LabReferenceRange.objects.filter(clinic_id__in=clinic_ids)
-    columns["ranges_rows"] = _scalar(ranges, Count("pk"))
-    columns["ranges_updated"] = _scalar(ranges, Max("updated_at"))
-    columns["ranges_history"] = _scalar(
+    columns["ranges_rows"] = aggregate_column(ranges, Count("pk"))
+    columns["ranges_updated"] = aggregate_column(ranges, Max("updated_at"))
+    columns["ranges_history"] = aggregate_column(
         m.LabReferenceRange.history.model.objects.filter(clinic_id__in=clinic_ids), Count("pk")
     )
     columns["denver_default"] = Subquery(

@@ -538,6 +538,12 @@ _MESSAGES_SENT = CompiledRead(
 )
 
 
+def _person(first: str | None, last: str | None, username: str | None) -> str:
+    """A user read as columns, named as `User.__str__` and `Alert.seen_by` name them: the full
+    name, else the user name ("" for no user, as for an alert nobody has acknowledged)."""
+    return f"{first or ''} {last or ''}".strip() or (username or "")
+
+
 class MessagesSent:
     """The newest messages to the guardians as read, and the version the table's fragment is kept
     under: a digest of those rows. They change with every send, so the page reads them on every
@@ -555,8 +561,7 @@ class MessagesSent:
             MessageRow(
                 due_at=due_at,
                 what=f"{MessageKind(kind).label} ({Channel(channel).label})",
-                # As `User.__str__` names the guardian: the full name, else the user name.
-                to=f"{first} {last}".strip() or username,
+                to=_person(first, last, username),
                 status=str(MessageStatus(status).label),
                 seen=acknowledged_at is not None,
                 last_error=last_error,
@@ -623,8 +628,7 @@ def alerts_shown(infant: m.Infant) -> list[AlertRow]:
             severity_label=str(AlertSeverity(severity).label),
             message=message,
             acknowledged_at=acknowledged_at,
-            # As `Alert.seen_by` names who acknowledged it.
-            seen_by=f"{first} {last}".strip() or (username or ""),
+            seen_by=_person(first, last, username),
         )
         for pk, severity, message, acknowledged_at, first, last, username in _OPEN_ALERTS.rows(
             infant=infant.pk
